@@ -1,0 +1,155 @@
+"""The kiosk's state for one business day, and ``apply``: the only way it changes.
+
+``apply`` is used both by the live worker after a commit and at start-up to replay the
+day's events, so the two can never disagree. It trusts its input: validation is
+``decide``'s job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kiosk import events as ev
+from kiosk.config import Config
+from kiosk.events import Event
+
+WAITING, CALLED, FINISHED, NO_SHOW = "waiting", "called", "finished", "no_show"
+OPEN, PAUSED, CLOSED = "open", "paused", "closed"
+
+
+@dataclass(slots=True)
+class Ticket:
+    id: str  # "A012": prefix of the service it was issued for, never changes
+    service: str  # the service it waits for now (a transfer changes it)
+    number: int
+    order: int  # issue order within the day: the FIFO key, immune to clock steps
+    issued_at: str
+    priority: str | None = None
+    status: str = WAITING
+    recalls: int = 0
+    counter: int | None = None  # the counter that called it
+    pinned: int | None = None  # transferred to this counter: only it may call the ticket
+    head: int | None = None  # set when reinstated: goes to the head of its queue
+
+    def key(self) -> tuple[int, int]:
+        """Sort key among eligible waiting tickets: reinstated, then priority, then FIFO."""
+        if self.head is not None:
+            return (0, self.head)
+        return (1 if self.priority else 2, self.order)
+
+
+@dataclass(slots=True)
+class CounterState:
+    id: int
+    status: str = OPEN
+    current: str | None = None
+    priority_streak: int = 0
+    reason: str | None = None
+    redirect: int | None = None
+    last_finished: str | None = None
+    last_finished_at: str | None = None
+
+
+@dataclass(slots=True)
+class State:
+    config: Config
+    day: str | None = None
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    # service -> waiting tickets (id -> Ticket); dicts keep the scans small and ordered
+    waiting: dict[str, dict[str, Ticket]] = field(default_factory=dict)
+    last_number: dict[str, int] = field(default_factory=dict)
+    issued: int = 0
+    reinstated: int = 0
+    counters: dict[int, CounterState] = field(default_factory=dict)
+    devices: dict[str, dict[str, str]] = field(default_factory=dict)
+    rated: set[str] = field(default_factory=set)
+
+
+def new_state(config: Config, day: str | None = None,
+              devices: dict[str, dict[str, str]] | None = None) -> State:
+    return State(
+        config=config,
+        day=day,
+        waiting={s: {} for s in config.services},
+        last_number={s: 0 for s in config.services},
+        counters={c.id: CounterState(c.id, status=c.start) for c in config.counters.values()},
+        devices=dict(devices or {}),
+    )
+
+
+def _unwait(s: State, t: Ticket) -> None:
+    s.waiting[t.service].pop(t.id, None)
+
+
+def _wait(s: State, t: Ticket) -> None:
+    t.status, t.counter = WAITING, None
+    s.waiting[t.service][t.id] = t
+
+
+def _release_pins(s: State, counter: int, to: int | None) -> None:
+    for queue in s.waiting.values():
+        for t in queue.values():
+            if t.pinned == counter:
+                t.pinned = to
+
+
+def apply(s: State, e: Event) -> State:
+    """Apply one committed event to ``s`` in place and return it."""
+    kind = e.type
+    if kind == ev.DAY_STARTED:
+        return new_state(s.config, e.day, s.devices)
+    if kind == ev.ISSUED:
+        number = e.data["number"]
+        s.issued += 1
+        t = Ticket(e.ticket, e.service, number, s.issued, e.ts, e.data.get("priority"))  # type: ignore[arg-type]
+        s.tickets[t.id] = t
+        s.waiting[t.service][t.id] = t
+        s.last_number[t.service] = number
+    elif kind == ev.CALLED:
+        t, c = s.tickets[e.ticket], s.counters[e.counter]  # type: ignore[index]
+        _unwait(s, t)
+        t.status, t.counter, t.pinned, t.head = CALLED, c.id, None, None
+        c.current = t.id
+        c.priority_streak = c.priority_streak + 1 if t.priority else 0
+    elif kind == ev.RECALLED:
+        s.tickets[e.ticket].recalls = e.data["recalls"]  # type: ignore[index]
+    elif kind in (ev.FINISHED, ev.NO_SHOW):
+        t, c = s.tickets[e.ticket], s.counters[e.counter]  # type: ignore[index]
+        t.status = FINISHED if kind == ev.FINISHED else NO_SHOW
+        c.current = None
+        if kind == ev.FINISHED:
+            c.last_finished, c.last_finished_at = t.id, e.ts
+    elif kind == ev.REINSTATED:
+        t = s.tickets[e.ticket]  # type: ignore[index]
+        s.reinstated += 1
+        t.recalls, t.pinned, t.head = 0, None, s.reinstated
+        _wait(s, t)
+    elif kind == ev.TRANSFERRED:
+        t = s.tickets[e.ticket]  # type: ignore[index]
+        s.counters[e.data["from_counter"]].current = None
+        t.service = e.data["to_service"]
+        t.pinned = e.data.get("to_counter")
+        t.recalls = 0
+        _wait(s, t)
+    elif kind in (ev.PAUSED, ev.CLOSED):
+        c = s.counters[e.counter]  # type: ignore[index]
+        c.status = PAUSED if kind == ev.PAUSED else CLOSED
+        c.reason, c.redirect = e.data.get("reason"), e.data.get("redirect")
+        c.priority_streak = 0
+        _release_pins(s, c.id, c.redirect)
+    elif kind in (ev.RESUMED, ev.OPENED):
+        c = s.counters[e.counter]  # type: ignore[index]
+        c.status, c.reason, c.redirect = OPEN, None, None
+    elif kind == ev.DEVICE_STATUS:
+        s.devices[e.data["device"]] = {"status": e.data["status"],
+                                       "detail": e.data.get("detail", "")}
+    elif kind == ev.RATED:
+        s.rated.add(e.ticket)  # type: ignore[arg-type]
+    return s
+
+
+def replay(config: Config, events: list[Event]) -> State:
+    s = new_state(config)
+    for e in events:
+        s = apply(s, e)
+    return s

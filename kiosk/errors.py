@@ -1,0 +1,61 @@
+"""Every exception the kiosk raises, in one tree (gpiozero's ``exc.py`` style).
+
+One root, an area root per subsystem, and leaves that also inherit the matching
+built-in so callers can catch either. Warnings have their own tree: they mean
+"degraded but still running".
+"""
+
+from __future__ import annotations
+
+
+class KioskError(Exception):
+    """Root of every error raised by counter-kiosk."""
+
+
+class ConfigError(KioskError, ValueError):
+    """The configuration is invalid. ``key`` names the offending key (dotted path)."""
+
+    def __init__(self, key: str, problem: str, fix: str = "") -> None:
+        self.key = key
+        self.problem = problem
+        self.fix = fix
+        text = f"{key}: {problem}"
+        if fix:
+            text += f" ({fix})"
+        super().__init__(text)
+
+
+class StoreError(KioskError):
+    """Root of storage errors."""
+
+
+class SchemaTooNewError(StoreError, RuntimeError):
+    """The database was written by a newer version of the kiosk."""
+
+
+class ControlError(KioskError):
+    """Root of control-socket errors."""
+
+
+class ServiceUnavailableError(ControlError, ConnectionError):
+    """The kiosk service is not running, or its socket cannot be reached."""
+
+
+class ProtocolError(ControlError, ValueError):
+    """A control-socket request or reply is malformed."""
+
+
+class DeviceError(KioskError):
+    """Root of hardware driver errors (printer, display, buttons, audio)."""
+
+
+class KioskWarning(Warning):
+    """Root of warnings: the kiosk runs on, degraded."""
+
+
+class DeviceWarning(KioskWarning):
+    """A device is faulty or missing; the kiosk keeps serving customers."""
+
+
+class ClockWarning(KioskWarning):
+    """The wall clock is not synchronised or stepped backwards."""

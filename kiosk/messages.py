@@ -1,0 +1,202 @@
+"""The one catalogue of every user-facing string: Chinese first, English second.
+
+Wording follows the branch's service norms: courteous (您好, 请, 请稍候, 谢谢, 欢迎再来),
+plain words, a refusal is an apology plus what the customer can do instead, and none
+of the forbidden phrases (服务忌语) in :data:`FORBIDDEN_PHRASES` may appear. A test
+checks every entry against that list.
+
+Use :func:`text` for a ``Bilingual`` pair, or :func:`zh` / :func:`en` for one side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Bilingual:
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+# Phrases the service norms forbid in any user-facing text.
+FORBIDDEN_PHRASES = (
+    "不行", "我不知道", "不清楚", "这不是我的事", "没法干", "您找别人吧", "您问别人吧",
+    "您自己去问吧", "这个问题不太要紧", "那种现象很正常", "这是您的问题", "不属于我们的事",
+    "你投诉好了", "找我们领导好了",
+)
+
+# key -> (zh template, en template). Templates use str.format fields.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # --- rejections (codes returned by the core) -------------------------------------
+    "no_such_service": (
+        "抱歉，本网点暂不办理“{service}”业务，请选择屏幕上的业务，或咨询大堂工作人员。",
+        "Sorry, this branch does not offer service '{service}'. Please choose a service on "
+        "the screen or ask our lobby staff.",
+    ),
+    "no_such_counter": (
+        "抱歉，没有{counter}号窗口，请核对窗口号。",
+        "Sorry, there is no counter {counter}. Please check the counter number.",
+    ),
+    "no_such_ticket": (
+        "抱歉，今天没有找到{ticket}号，请核对号码。",
+        "Sorry, ticket {ticket} was not found today. Please check the number.",
+    ),
+    "counter_paused": (
+        "{counter}号窗口暂停服务，请先恢复服务再叫号。",
+        "Counter {counter} is paused. Please resume service before calling.",
+    ),
+    "counter_closed": (
+        "{counter}号窗口未开放，请先开放窗口。",
+        "Counter {counter} is closed. Please open it first.",
+    ),
+    "counter_busy": (
+        "{counter}号窗口正在为{ticket}号办理，请先办结或转办后再暂停。",
+        "Counter {counter} is serving {ticket}. Please finish or transfer it before pausing.",
+    ),
+    "queue_empty": (
+        "{counter}号窗口目前没有等候的客户，请稍后再叫号。",
+        "No customers are waiting for counter {counter}. Please call again shortly.",
+    ),
+    "no_current_ticket": (
+        "{counter}号窗口当前没有正在叫的号，请先叫号。",
+        "Counter {counter} has no ticket called. Please call the next customer first.",
+    ),
+    "service_closed": (
+        "抱歉，“{service_zh}”业务暂时没有开放的窗口，请稍候或咨询大堂工作人员。",
+        "Sorry, no counter is open for {service_en} at the moment. Please wait a moment or "
+        "ask our lobby staff.",
+    ),
+    "outside_hours": (
+        "抱歉，现在不是营业时间，{next_open_zh}开始办理，欢迎再来。",
+        "Sorry, we are closed now. We open {next_open_en}. You are welcome to come back.",
+    ),
+    "no_opening_soon": (
+        "抱歉，现在不是营业时间，营业时间请见大厅公告，欢迎再来。",
+        "Sorry, we are closed now. Please see the opening hours posted in the hall.",
+    ),
+    "clock_unsynced": (
+        "您好，系统正在校准时间，请稍候片刻再取号，谢谢您的耐心。",
+        "Hello, the system is setting its clock. Please wait a moment before taking a "
+        "number. Thank you for your patience.",
+    ),
+    "priority_reason_invalid": (
+        "优先号需要注明原因（{allowed}），请重新选择。",
+        "A priority ticket needs a reason ({allowed}). Please choose one.",
+    ),
+    "not_no_show": (
+        "{ticket}号当前不是过号状态，无需恢复。",
+        "Ticket {ticket} is not marked as missed, so it does not need reinstating.",
+    ),
+    "not_waiting": (
+        "{ticket}号当前不在等候中。",
+        "Ticket {ticket} is not waiting.",
+    ),
+    "already_open": (
+        "{counter}号窗口已在服务中。",
+        "Counter {counter} is already open.",
+    ),
+    "already_closed": (
+        "{counter}号窗口已关闭。",
+        "Counter {counter} is already closed.",
+    ),
+    "already_paused": (
+        "{counter}号窗口已在暂停中。",
+        "Counter {counter} is already paused.",
+    ),
+    "not_paused": (
+        "{counter}号窗口没有暂停，无需恢复。",
+        "Counter {counter} is not paused.",
+    ),
+    "transfer_target_missing": (
+        "转办请指定目标业务或目标窗口（只选一个）。",
+        "Please give either a target service or a target counter for the transfer.",
+    ),
+    "transfer_same": (
+        "{ticket}号已在该业务或窗口，无需转办。",
+        "Ticket {ticket} is already there; no transfer is needed.",
+    ),
+    "transfer_target_not_open": (
+        "{target}号窗口当前未开放，请选择其他窗口。",
+        "Counter {target} is not open. Please choose another counter.",
+    ),
+    "redirect_invalid": (
+        "引导窗口{redirect}不可用，请选择一个正在服务的其他窗口。",
+        "Counter {redirect} cannot take redirected customers. Please choose another open "
+        "counter.",
+    ),
+    "no_recent_ticket": (
+        "谢谢您！目前没有刚办结的业务可以评价。",
+        "Thank you! There is no recently finished service to rate.",
+    ),
+    "already_rated": (
+        "谢谢您，本次服务已经评价过了。",
+        "Thank you, this service has already been rated.",
+    ),
+    "bad_score": (
+        "评价选项无效，请选择满意、一般或不满意。",
+        "Invalid rating. Please choose satisfied, fair or dissatisfied.",
+    ),
+    "bad_device_status": (
+        "设备状态“{status}”无效。",
+        "Unknown device status '{status}'.",
+    ),
+    "bad_command": (
+        "指令无法识别：{detail}",
+        "The command was not understood: {detail}",
+    ),
+    "service_unavailable": (
+        "取号服务正在启动或维护，请稍候。",
+        "The kiosk service is starting or under maintenance. Please wait a moment.",
+    ),
+    "stopping": (
+        "取号服务正在重启，请稍候。",
+        "The kiosk service is restarting. Please wait a moment.",
+    ),
+    # --- screen, ticket, display and voice lines --------------------------------------
+    "welcome": ("您好，欢迎光临，请选择业务取号", "Welcome. Please choose a service to take a number"),
+    "ticket_thanks": ("请留意叫号，谢谢您的耐心等候", "Please listen for your number. Thank you for waiting"),
+    "ticket_ahead": ("您前面还有 {ahead} 位", "{ahead} ahead of you"),
+    "ticket_wait": ("预计等候约 {minutes} 分钟", "Estimated wait about {minutes} min"),
+    "ticket_wait_none": ("请留意叫号，马上为您办理", "You will be called shortly"),
+    "ticket_documents": ("请准备以下材料：", "Please have these documents ready:"),
+    "ticket_priority": ("优先服务", "Priority service"),
+    "print_failed": (
+        "抱歉，打印机暂时无法出票。您的号码是 {ticket}，请记下号码并留意叫号，工作人员已收到通知。",
+        "Sorry, the printer cannot print right now. Your number is {ticket}. Please note it "
+        "and listen for your call; our staff have been notified.",
+    ),
+    "paper_low": ("票纸即将用完，已通知工作人员", "Ticket paper is running low; staff have been told"),
+    "after_hours": (
+        "抱歉，现在已过营业时间，{next_open_zh}开始办理，欢迎再来。",
+        "Sorry, we are closed now. We open {next_open_en}. You are welcome to come back.",
+    ),
+    "display_call": ("请{ticket}号到{counter}号窗口", "{ticket} to counter {counter}"),
+    "display_call_short": ("{ticket}→{counter}号窗口", "{ticket} -> {counter}"),
+    "display_paused": ("暂停服务", "Service paused"),
+    "display_redirect": ("请到{redirect}号窗口", "Please go to counter {redirect}"),
+    "display_closed": ("本窗口暂停服务", "Counter closed"),
+    "display_idle": ("欢迎光临", "Welcome"),
+    "voice_call": ("请 {ticket} 号到 {counter} 号窗口办理", "Number {ticket}, counter {counter}"),
+    "stranded_notice": (
+        "“{service_zh}”窗口暂停服务，请稍候，我们会尽快为您办理。",
+        "The {service_en} counter is paused. Please wait; we will serve you as soon as possible.",
+    ),
+}
+
+
+def text(key: str, **params: object) -> Bilingual:
+    """Return the message ``key`` with ``params`` filled in, in both languages."""
+    zh_t, en_t = CATALOGUE[key]
+    return Bilingual(zh_t.format(**params), en_t.format(**params))
+
+
+def zh(key: str, **params: object) -> str:
+    return text(key, **params).zh
+
+
+def en(key: str, **params: object) -> str:
+    return text(key, **params).en

@@ -185,6 +185,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "“{service_zh}”窗口暂停服务，请稍候，我们会尽快为您办理。",
         "The {service_en} counter is paused. Please wait; we will serve you as soon as possible.",
     ),
+    # --- printer (issue 4) -------------------------------------------------------------
+    # --- counter hardware: display, voice, buttons (issue 5) -------------------------
 }
 
 

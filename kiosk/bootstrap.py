@@ -1,0 +1,107 @@
+"""Wire a running kiosk from a :class:`~kiosk.config.Config`: store, service, drivers,
+control socket. The one place that knows which adapters exist.
+
+Drivers are imported here, at build time, never by the core.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from kiosk.clock import Clock
+from kiosk.config import Config
+from kiosk.control import ControlServer
+from kiosk.service import KioskService
+from kiosk.store import Store
+
+log = logging.getLogger(__name__)
+
+# config section -> driver package exposing validate(raw) and build(config, submit)
+DRIVERS: dict[str, str] = {
+    "printer": "drivers.printer",
+    "displays": "drivers.display",
+    "audio": "drivers.audio",
+    "buttons": "drivers.buttons",
+}
+
+
+def _driver(module: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None  # that driver is not part of this build
+        raise
+
+
+def validate_drivers(config: Config) -> None:
+    """Let each driver check its own section; raises ConfigError naming the key."""
+    for section, module in DRIVERS.items():
+        mod = _driver(module)
+        if mod is not None and section in config.drivers:
+            mod.validate(config.drivers[section])
+
+
+@dataclass
+class Kiosk:
+    """A running kiosk. ``start()`` / ``stop()``; ``service`` is the command entry point."""
+
+    config: Config
+    store: Store
+    service: KioskService
+    control: ControlServer | None
+    closers: list[Any] = field(default_factory=list)
+    stopped: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        self.service.start()
+        if self.control:
+            self.control.start()
+
+    def stop(self) -> None:
+        if self.stopped.is_set():
+            return
+        self.stopped.set()
+        if self.control:
+            self.control.stop()
+        for closer in self.closers:
+            try:
+                closer.close()
+            except Exception:
+                log.exception("closing %r failed", closer)
+        self.service.stop()
+        self.store.close()
+
+
+def build(config: Config, *, clock: Clock | None = None, socket_path: Path | None = None,
+          control: bool = True, hardware: bool = True) -> Kiosk:
+    """Build the kiosk for ``config``. ``hardware=False`` leaves all drivers out."""
+    store = Store(config.storage_path)
+    service = KioskService(config, store, clock=clock)
+    actions: dict[str, Any] = {}
+    closers: list[Any] = []
+    if hardware:
+        for section, module in DRIVERS.items():
+            mod = _driver(module)
+            if mod is None:
+                log.warning("driver %s is not installed; %s disabled", module, section)
+                continue
+            built = mod.build(config, service.submit)
+            for part in built if isinstance(built, list) else [built]:
+                if part is None:
+                    continue
+                if hasattr(part, "handle"):
+                    service.add_subscriber(part)
+                else:
+                    closers.append(part)  # input devices: buttons
+                if hasattr(part, "reprint_last"):
+                    actions["reprint"] = lambda _args, p=part: {"ok": bool(p.reprint_last())}
+    server = ControlServer(socket_path or config.socket_path, service, actions) if control \
+        else None
+    return Kiosk(config, store, service, server, closers)

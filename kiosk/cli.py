@@ -1,0 +1,246 @@
+"""The ``kiosk`` command: run the service, check a config, and control a running kiosk.
+
+Exit codes: 0 accepted, 1 rejected by the queue rules, 2 bad usage or bad config,
+3 the service is not reachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from kiosk import config as config_mod
+from kiosk.errors import ConfigError, KioskError, ServiceUnavailableError
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+SYSTEM_CONFIG = Path("/etc/counter-kiosk/kiosk.toml")
+log = logging.getLogger("kiosk")
+
+
+def _config_path(arg: str | None) -> Path | None:
+    if arg:
+        return Path(arg)
+    if os.environ.get("KIOSK_CONFIG"):
+        return Path(os.environ["KIOSK_CONFIG"])
+    return SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None
+
+
+def _load(arg: str | None) -> config_mod.Config:
+    from kiosk.bootstrap import validate_drivers
+
+    cfg = config_mod.load(_config_path(arg))
+    validate_drivers(cfg)
+    return cfg
+
+
+# ----------------------------------------------------------------------------- run
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from kiosk import bootstrap, systemd
+
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stdout,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cfg = _load(args.config)
+    if not args.headless:
+        log.warning("the Kivy screens are not part of this build yet; running headless")
+    kiosk = bootstrap.build(cfg, socket_path=Path(args.socket) if args.socket else None)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    kiosk.start()
+    systemd.start_watchdog(kiosk.service.healthy, stop)
+    systemd.notify("READY=1")
+    log.info("counter-kiosk ready: %s, %d services, %d counters, control socket %s",
+             cfg.branch.name_en, len(cfg.services), len(cfg.counters),
+             kiosk.control.path if kiosk.control else "-")
+    stop.wait()
+    systemd.notify("STOPPING=1")
+    log.info("stopping")
+    kiosk.stop()
+    return EXIT_OK
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    cfg = _load(args.file)
+    days = [d for d, iv in zip(config_mod.WEEKDAYS, cfg.hours.weekly, strict=True) if iv]
+    print(f"配置正确 / Configuration OK: {cfg.source}")
+    print(f"  branch: {cfg.branch.name_zh} / {cfg.branch.name_en} ({cfg.branch.timezone})")
+    print(f"  services: {', '.join(f'{s.prefix} {s.name_zh}' for s in cfg.services.values())}")
+    counters = ", ".join(f"{c.id}:{'/'.join(c.services)}" for c in cfg.counters.values())
+    print(f"  counters: {counters}")
+    print(f"  open on: {', '.join(days)}; holidays: {len(cfg.hours.holidays)}")
+    print(f"  storage: {cfg.storage_path}; control socket: {cfg.socket_path}")
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------- client commands
+
+
+def describe(e: dict[str, Any]) -> str:
+    """One readable line per event, Chinese first."""
+    t, tk, ctr, d = e["type"], e.get("ticket"), e.get("counter"), e.get("data") or {}
+    lines = {
+        "day_started": f"营业日开始 / business day {e['day']} started",
+        "issued": f"已取号 {tk}（{d.get('service_zh', '')}）前面 {d.get('ahead')} 位，约 "
+                  f"{d.get('wait_minutes')} 分钟 / ticket {tk} issued, {d.get('ahead')} ahead, "
+                  f"~{d.get('wait_minutes')} min" + (f", priority: {d['priority']}"
+                                                     if d.get("priority") else ""),
+        "called": f"请 {tk} 号到 {ctr} 号窗口 / {tk} called to counter {ctr}",
+        "recalled": f"再次呼叫 {tk} 号到 {ctr} 号窗口（第 {d.get('recalls')} 次）/ {tk} recalled "
+                    f"to counter {ctr} (recall {d.get('recalls')})",
+        "no_show": f"{tk} 号过号 / {tk} marked no-show ({d.get('why')})",
+        "reinstated": f"{tk} 号已恢复，排在队首 / {tk} reinstated at the head of the queue",
+        "finished": f"{tk} 号办结 / {tk} finished at counter {ctr}",
+        "transferred": f"{tk} 号转办 / {tk} transferred from counter {d.get('from_counter')} to "
+                       + (f"counter {d['to_counter']}" if d.get("to_counter")
+                          else f"service {d.get('to_service')}"),
+        "paused": f"{ctr} 号窗口暂停服务 / counter {ctr} paused"
+                  + (f", redirect to {d['redirect']}" if d.get("redirect") else "")
+                  + (f"; no open counter left for {', '.join(d['stranded'])}"
+                     if d.get("stranded") else ""),
+        "resumed": f"{ctr} 号窗口恢复服务 / counter {ctr} resumed",
+        "opened": f"{ctr} 号窗口开放 / counter {ctr} opened",
+        "closed": f"{ctr} 号窗口关闭 / counter {ctr} closed",
+        "device_status": f"设备 / device {d.get('device')}: {d.get('status')} "
+                         f"{d.get('detail', '')}".rstrip(),
+        "rated": f"{tk} 号评价 / {tk} rated {d.get('score')}",
+    }
+    prefix = f"#{e['seq']} {e['ts'][11:19]} " if e.get("seq") else ""
+    return prefix + lines.get(t, t)
+
+
+def _print_status(st: dict[str, Any]) -> None:
+    print(f"营业日 / business day: {st['day'] or '-'}   今日取号 / issued today: "
+          f"{st['issued_today']}")
+    print("业务 / services:")
+    for s in st["services"]:
+        nxt = " ".join(s["next_tickets"]) or "-"
+        print(f"  {s['prefix']} {s['name_zh']} / {s['name_en']}: 等候 {s['waiting']} 人 "
+              f"waiting, ~{s['wait_minutes']} min; next: {nxt}")
+    print("窗口 / counters:")
+    for c in st["counters"]:
+        extra = f" -> {c['redirect']}" if c.get("redirect") else ""
+        print(f"  {c['id']} [{'/'.join(c['services'])}] {c['status']}{extra}: "
+              f"{c['current'] or '-'}")
+    for name, dev in sorted(st["devices"].items()):
+        print(f"设备 / device {name}: {dev['status']} {dev.get('detail', '')}".rstrip())
+
+
+def _socket(args: argparse.Namespace) -> Path:
+    if args.socket:
+        return Path(args.socket)
+    if os.environ.get("KIOSK_SOCKET"):
+        return Path(os.environ["KIOSK_SOCKET"])
+    return config_mod.load(_config_path(args.config)).socket_path
+
+
+def _wire(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("service", "priority", "counter", "ticket", "to_service", "to_counter", "reason",
+             "redirect", "day")
+    return {"cmd": args.command,
+            "args": {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}}
+
+
+def cmd_client(args: argparse.Namespace) -> int:
+    from kiosk.control import request
+
+    reply = request(_socket(args), _wire(args))
+    if args.json:
+        print(json.dumps(reply, ensure_ascii=False, indent=2))
+    elif not reply.get("ok"):
+        print(f"{reply.get('message_zh', '')}\n{reply.get('message_en', '')}", file=sys.stderr)
+    elif args.command == "status":
+        _print_status(reply["status"])
+    elif args.command == "events":
+        for e in reply.get("data", []):
+            print(describe(e))
+    elif args.command == "reprint":
+        print("已重新打印上一张票 / last ticket reprinted")
+    else:
+        for e in reply["events"]:
+            if e["type"] != "day_started":
+                print(describe(e))
+        if not reply["events"]:
+            print("无变化 / no change")
+    return EXIT_OK if reply.get("ok") else EXIT_REJECTED
+
+
+# ----------------------------------------------------------------------------- parser
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="counter-kiosk: take-a-number kiosk")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def client(name: str, help_: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_)
+        sp.add_argument("--socket", help="control socket (default: from the config)")
+        sp.add_argument("--config", help="config file, to find the socket")
+        sp.add_argument("--json", action="store_true", help="print the raw JSON reply")
+        sp.set_defaults(func=cmd_client)
+        return sp
+
+    run = sub.add_parser("run", help="run the kiosk service")
+    run.add_argument("--headless", action="store_true", help="no touchscreen UI")
+    run.add_argument("--config", help="TOML config (default: $KIOSK_CONFIG, "
+                     "/etc/counter-kiosk/kiosk.toml, else built-in demo defaults)")
+    run.add_argument("--socket", help="control socket path (overrides control.socket)")
+    run.add_argument("--log-level", default="info",
+                     choices=["debug", "info", "warning", "error"])
+    run.set_defaults(func=cmd_run)
+    chk = sub.add_parser("check-config", help="validate a config file and exit")
+    chk.add_argument("file")
+    chk.set_defaults(func=cmd_check_config)
+
+    client("issue", "take a ticket").add_argument("service", type=str.upper)
+    sub.choices["issue"].add_argument("--priority", metavar="REASON",
+                                      help="priority ticket: elderly, disabled or urgent")
+    for name, help_ in (("call-next", "call the next customer"), ("recall", "call again"),
+                        ("no-show", "mark the called ticket as no-show"),
+                        ("finish", "finish the current customer"),
+                        ("resume", "resume a paused counter"), ("open", "open a counter"),
+                        ("close", "close a counter")):
+        client(name, help_).add_argument("counter", type=int)
+    client("reinstate", "bring a no-show ticket back").add_argument("ticket", type=str.upper)
+    tr = client("transfer", "pass the current customer on, keeping their place")
+    tr.add_argument("counter", type=int)
+    target = tr.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to-service", type=str.upper)
+    target.add_argument("--to-counter", type=int)
+    pa = client("pause", "pause a counter")
+    pa.add_argument("counter", type=int)
+    pa.add_argument("--reason")
+    pa.add_argument("--redirect", type=int, metavar="N", help="send customers to counter N")
+    client("status", "show the live queue and counters")
+    client("events", "show today's events").add_argument("--day", help="YYYY-MM-DD")
+    client("reprint", "reprint the last ticket")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"配置错误 / Configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ServiceUnavailableError as exc:
+        print(f"取号服务未运行 / The kiosk service is not reachable: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except KioskError as exc:
+        print(f"错误 / Error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

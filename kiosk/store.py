@@ -1,0 +1,188 @@
+"""The SQLite event log and MQTT outbox: the kiosk's only source of truth.
+
+* WAL journal, ``synchronous=FULL`` on every connection: a commit is on disk before
+  ``append`` returns, so a printed number can never be issued again after a power cut.
+* Events and their outbox rows are written in ONE transaction.
+* ``seq`` is ``INTEGER PRIMARY KEY AUTOINCREMENT``: per device, increasing, never
+  reused, even if rows were ever deleted. The branch server uses it to drop duplicates.
+* A partial unique index makes a second ``issued`` event for the same ticket on the
+  same business day impossible, whatever a bug upstream might try.
+* History is never deleted: a new business day only adds rows.
+
+Migrations are numbered functions registered with :func:`migration` and tracked in
+``PRAGMA user_version``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from kiosk.errors import SchemaTooNewError
+from kiosk.events import Event
+
+log = logging.getLogger(__name__)
+
+Migration = Callable[[Database], None]
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def migration(version: int) -> Callable[[Migration], Migration]:
+    def register(fn: Migration) -> Migration:
+        assert version not in MIGRATIONS, f"migration {version} registered twice"
+        MIGRATIONS[version] = fn
+        return fn
+
+    return register
+
+
+@migration(1)
+def _events_and_outbox(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            type TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            day TEXT NOT NULL,
+            ticket TEXT,
+            service TEXT,
+            counter INTEGER,
+            source TEXT NOT NULL,
+            data TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX events_day ON events(day, seq)")
+    db.execute(
+        "CREATE UNIQUE INDEX events_issued_once ON events(day, ticket) WHERE type = 'issued'"
+    )
+    db.execute(
+        """CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY REFERENCES events(seq),
+            payload TEXT NOT NULL,
+            created TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sent TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX outbox_pending ON outbox(seq) WHERE sent IS NULL")
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO meta VALUES ('install_id', ?)", [uuid.uuid4().hex])
+
+
+def connect(path: str | Path) -> Database:
+    """Open ``path`` with the pragmas durability depends on (they are per connection)."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # One writer thread owns the connection, but it is created on the main thread.
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
+    db = Database(conn)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return db
+
+
+def migrate(db: Database) -> int:
+    current = db.execute("PRAGMA user_version").fetchone()[0]
+    latest = max(MIGRATIONS)
+    if current > latest:
+        raise SchemaTooNewError(
+            f"database schema {current} is newer than this kiosk ({latest}); "
+            "install the newer kiosk version or restore a backup"
+        )
+    for version in range(current + 1, latest + 1):
+        with db.atomic():
+            MIGRATIONS[version](db)
+            db.execute(f"PRAGMA user_version = {version}")
+        log.info("database migrated to schema %d", version)
+    return latest
+
+
+def _row_to_event(row: sqlite3.Row | tuple[Any, ...]) -> Event:
+    seq, kind, ts, day, ticket, service, counter, source, data = row
+    return Event(kind, ts, day, ticket, service, counter, source, json.loads(data), seq)
+
+
+_COLUMNS = "seq, type, ts, day, ticket, service, counter, source, data"
+
+
+class Store:
+    """Append-only event log with an outbox, on one SQLite file.
+
+    >>> store = Store(":memory:")
+    >>> store.latest_day() is None
+    True
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = path
+        self.db = connect(path)
+        migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def append(self, events: list[Event]) -> list[Event]:
+        """Commit ``events`` and their outbox rows atomically; return them with ``seq``."""
+        stored: list[Event] = []
+        now = datetime.now(UTC).isoformat()
+        with self.db.atomic():
+            for e in events:
+                cur = self.db.execute(
+                    "INSERT INTO events (type, ts, day, ticket, service, counter, source, data)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [e.type, e.ts, e.day, e.ticket, e.service, e.counter, e.source,
+                     json.dumps(e.data, ensure_ascii=False, sort_keys=True)],
+                )
+                s = e.with_seq(int(cur.lastrowid))  # type: ignore[arg-type]
+                self.db.execute(
+                    "INSERT INTO outbox (seq, payload, created) VALUES (?, ?, ?)",
+                    [s.seq, s.to_json(), now],
+                )
+                stored.append(s)
+        return stored
+
+    def latest_day(self) -> str | None:
+        row = self.db.execute(
+            "SELECT max(day) FROM events WHERE type = 'day_started'"
+        ).fetchone()
+        return row[0] if row else None
+
+    def events(self, day: str | None = None, since_seq: int = 0) -> list[Event]:
+        """Events of business ``day`` (default: the latest started day), in seq order."""
+        day = day or self.latest_day()
+        if day is None:
+            return []
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE day = ? AND seq > ? ORDER BY seq",
+            [day, since_seq],
+        ).fetchall()
+        return [_row_to_event(r) for r in rows]
+
+    # --- outbox: drained by the MQTT publisher ------------------------------------------
+
+    def pending(self, limit: int = 100) -> list[tuple[int, str]]:
+        """Unsent outbox rows as ``(seq, payload)``, oldest first."""
+        return self.db.execute(
+            "SELECT seq, payload FROM outbox WHERE sent IS NULL ORDER BY seq LIMIT ?", [limit]
+        ).fetchall()
+
+    def mark_sent(self, seqs: list[int]) -> None:
+        now = datetime.now(UTC).isoformat()
+        with self.db.atomic():
+            self.db.execute(
+                f"UPDATE outbox SET sent = ? WHERE seq IN ({','.join('?' * len(seqs))})",
+                [now, *seqs],
+            )
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None

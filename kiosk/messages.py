@@ -187,6 +187,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     # --- printer (issue 4) -------------------------------------------------------------
     # --- counter hardware: display, voice, buttons (issue 5) -------------------------
+    "display_counter_paused": ("{counter}号窗口暂停服务", "Counter {counter} paused"),
 }
 
 

@@ -1,0 +1,1 @@
+"""Hardware drivers: each kind has one small interface and backends chosen by a URL."""

@@ -186,6 +186,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The {service_en} counter is paused. Please wait; we will serve you as soon as possible.",
     ),
     # --- printer (issue 4) -------------------------------------------------------------
+    "ticket_issued_at": ("取号时间 {time}", "Issued {time}"),
+    "ticket_hotline": ("服务热线 {hotline}", "Service hotline {hotline}"),
+    "ticket_qr": ("欢迎扫码了解更多服务", "Scan to learn more about our services"),
+    "ticket_reprint": ("补打凭条", "Reprinted ticket"),
     # --- counter hardware: display, voice, buttons (issue 5) -------------------------
     "display_counter_paused": ("{counter}号窗口暂停服务", "Counter {counter} paused"),
 }

@@ -1,0 +1,60 @@
+"""Ticket printer: python-escpos printers behind one small interface, chosen by URL.
+
+>>> from kiosk import config
+>>> printer = build(config.load(), submit)          # doctest: +SKIP
+>>> printer.handle(issued_event, status)            # prints one ticket  # doctest: +SKIP
+
+Settings, the ``[printer]`` table of the kiosk's TOML file (all optional; with no table
+at all the kiosk writes PNG tickets to ``~/.local/state/counter-kiosk/tickets``):
+
+``url``
+    Where the printer is. ``usb://VID:PID?in_ep=0x82&out_ep=0x01&timeout=5`` (needs
+    pyusb), ``serial:///dev/ttyS0?baudrate=19200&dsrdtr=false&timeout=5``,
+    ``tcp://HOST:9100?timeout=5``, ``file:///dev/usb/lp0`` (kernel usblp; write only, so
+    no status), ``dummy://`` (bytes kept in memory) or ``preview://DIR`` (one PNG per
+    ticket plus ``DIR/latest.png``). ``?timeout=`` is the per-operation I/O timeout in
+    seconds and defaults to ``timeout_s``.
+``paper_width_mm``
+    58 or 80 (default 80): 384 or 576 dots wide.
+``chinese_mode``
+    ``"image"`` (default): text drawn with a CJK font and printed as a raster image; works
+    on any printer. ``"gb18030"``: the printer's resident Chinese font, much less data;
+    only for printers whose self-test page lists a GB18030/GBK font.
+``font``
+    Path of a CJK font file. By default fontconfig finds Noto Sans CJK SC (Debian package
+    fonts-noto-cjk) or another installed Chinese font.
+``qr``
+    Text or URL printed as a QR code at the foot of each ticket (default: none).
+``timeout_s``
+    The most one ticket may take, connection and status included (default 5).
+``retry_initial_s`` / ``retry_max_s``
+    Backoff between status probes of a faulty printer: starts at ``retry_initial_s``
+    (default 1) and doubles up to ``retry_max_s`` (default 30).
+``profile``
+    A python-escpos printer profile name (e.g. ``"TM-T20II"``) for its cutter, image and
+    QR capabilities and its dot width; default: the generic profile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drivers.printer.backends import open_backend
+from drivers.printer.settings import PrinterSettings, parse
+from drivers.printer.subscriber import PrinterSubscriber, unprinted_ticket
+from kiosk.config import Config
+from kiosk.ports import Submit
+
+__all__ = ["PrinterSettings", "PrinterSubscriber", "build", "unprinted_ticket", "validate"]
+
+
+def validate(raw: dict[str, Any]) -> None:
+    """Check the ``[printer]`` table; raises ConfigError naming ``printer.<key>``."""
+    parse(raw)
+
+
+def build(config: Config, submit: Submit) -> PrinterSubscriber:
+    """The printer subscriber for ``config`` (a PNG preview printer if none is set)."""
+    base = config.source.parent if config.source else None
+    settings = parse(config.drivers.get("printer"), base)
+    return PrinterSubscriber(config, submit, settings, open_backend(settings))

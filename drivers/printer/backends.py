@@ -1,0 +1,193 @@
+"""Where jobs go: python-escpos's own printer classes, plus a PNG preview.
+
+One small interface, :class:`Backend`: open a :class:`Session`, ask its status, send a
+job, close. The escpos backends only move bytes (``_raw``/``_read``) and are opened per
+ticket, so a printer that was unplugged or power-cycled is found again on the next ticket
+without a restart.
+
+Timeouts are set on every channel that has one: ``Network`` defaults to 60 s and
+``Serial`` has no write timeout (a printer that drops DSR would block a write forever).
+``File`` (``/dev/usb/lp0``) cannot time out at all; the caller bounds every session with
+a deadline thread for that reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from drivers.printer import status
+from drivers.printer.job import Job
+from drivers.printer.settings import PrinterSettings
+
+log = logging.getLogger(__name__)
+PREVIEW_KEEP = 500  # PNGs kept in a preview directory; older ones are removed
+
+
+class Session(Protocol):
+    def status(self) -> status.Reading | None:
+        """The printer's real-time status, or ``None`` if this backend cannot tell."""
+
+    def send(self, job: Job) -> None:
+        """Send one whole job. Raises ``OSError`` (or a python-escpos error) on failure."""
+
+
+class Backend(Protocol):
+    url: str
+    wants_image: bool  # jobs must carry the drawn image (the preview)
+
+    def session(self) -> contextlib.AbstractContextManager[Session]: ...
+
+
+class EscposSession:
+    def __init__(self, printer: Any) -> None:
+        self.printer = printer
+
+    def status(self) -> status.Reading | None:
+        return status.query(self.printer)
+
+    def send(self, job: Job) -> None:
+        self.printer._raw(job.data)
+
+
+class EscposBackend:
+    """A python-escpos printer class, built fresh for each session by ``factory``."""
+
+    wants_image = False
+
+    def __init__(self, url: str, factory: Callable[[], Any],
+                 after_open: Callable[[Any], None] | None = None) -> None:
+        self.url = url
+        self.factory = factory
+        self.after_open = after_open
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        printer = self.factory()
+        try:
+            printer.open()  # raises DeviceNotFoundError when unplugged or unreachable
+            if self.after_open is not None:
+                self.after_open(printer)
+            yield EscposSession(printer)
+        finally:
+            with contextlib.suppress(Exception):  # closing a dead link must not mask why
+                printer.close()
+
+
+class DummySession:
+    def __init__(self, printer: Any) -> None:
+        self.printer = printer
+
+    def status(self) -> status.Reading | None:
+        return None  # a Dummy has no paper sensor; see FIELD-NOTES on Dummy._read
+
+    def send(self, job: Job) -> None:
+        self.printer.clear()  # keep only the last job: a kiosk runs for days
+        self.printer._raw(job.data)
+
+
+class DummyBackend:
+    """``dummy://``: python-escpos's ``Dummy``; :attr:`output` is the last job's bytes."""
+
+    url = "dummy://"
+    wants_image = False
+
+    def __init__(self) -> None:
+        from escpos.printer import Dummy
+
+        self.printer = Dummy()
+
+    @property
+    def output(self) -> bytes:
+        return bytes(self.printer.output)
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        yield DummySession(self.printer)
+
+
+class PreviewSession:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def status(self) -> status.Reading | None:
+        if not os.access(self.directory, os.W_OK):
+            return status.Reading("offline", f"cannot write to {self.directory}")
+        return status.Reading("ok")
+
+    def send(self, job: Job) -> None:
+        if job.image is None:
+            raise ValueError("preview job has no image")
+        # write then rename: the on-screen preview may be reading latest.png right now
+        for dest in (self.directory / f"{job.ticket}-{time.time_ns()}.png",
+                     self.directory / "latest.png"):
+            with tempfile.NamedTemporaryFile(dir=self.directory, suffix=".tmp",
+                                             delete=False) as tmp:
+                job.image.save(tmp, "PNG")
+            os.replace(tmp.name, dest)
+        self._prune()
+
+    def _prune(self) -> None:
+        pngs = sorted(self.directory.glob("*-*.png"), key=lambda p: p.name.split("-")[-1])
+        for old in pngs[:-PREVIEW_KEEP]:
+            old.unlink(missing_ok=True)
+
+
+class PreviewBackend:
+    """``preview://DIR``: each ticket becomes ``DIR/<ticket>-<n>.png`` and ``latest.png``."""
+
+    wants_image = True
+
+    def __init__(self, directory: Path) -> None:
+        self.url = f"preview://{directory}"
+        self.directory = directory
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        yield PreviewSession(self.directory)
+
+
+def _serial_timeouts(timeout: float) -> Callable[[Any], None]:
+    def apply(printer: Any) -> None:
+        printer.device.write_timeout = timeout
+
+    return apply
+
+
+def open_backend(settings: PrinterSettings) -> Backend:
+    """The backend for ``settings.url``. Nothing is opened until the first session."""
+    ep, t = settings.endpoint, settings.io_timeout_s
+    profile = settings.profile
+    opts = ep.options
+    if ep.scheme == "preview":
+        return PreviewBackend(Path(ep.target))
+    if ep.scheme == "dummy":
+        return DummyBackend()
+    if ep.scheme == "tcp":
+        from escpos.printer import Network
+
+        return EscposBackend(settings.url, lambda: Network(ep.target, ep.port, timeout=t,
+                                                           profile=profile))
+    if ep.scheme == "serial":
+        from escpos.printer import Serial
+
+        kw = {k: v for k, v in opts.items() if k != "timeout"}
+        return EscposBackend(settings.url,
+                             lambda: Serial(ep.target, timeout=t, profile=profile, **kw),
+                             _serial_timeouts(t))
+    if ep.scheme == "file":
+        from escpos.printer import File
+
+        return EscposBackend(settings.url, lambda: File(ep.target, profile=profile))
+    from escpos.printer import Usb
+
+    return EscposBackend(settings.url, lambda: Usb(
+        ep.vendor, ep.product, timeout=int(t * 1000), in_ep=opts.get("in_ep", 0x82),
+        out_ep=opts.get("out_ep", 0x01), profile=profile))

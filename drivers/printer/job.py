@@ -1,0 +1,180 @@
+"""Turn a :class:`~drivers.printer.ticket.Ticket` into ESC/POS bytes with python-escpos.
+
+The bytes are built on python-escpos's own ``Dummy`` printer (its documented use: "generating
+print jobs for later use") and then sent whole to the real printer, so no command is
+encoded here and the real connection is held only for the time it takes to send.
+
+Two Chinese modes:
+
+* ``image`` (default): the ticket is drawn with a CJK font (:mod:`.raster`) and sent as a
+  raster bit image. Works on every printer, whatever fonts it has.
+* ``gb18030``: text goes to the printer's resident Chinese font. python-escpos's
+  ``text()`` is NOT used for it: it sends a string as GB18030 only if it finds a character
+  in U+4E00..U+9FA5, and otherwise falls back to code pages, so a line of only full-width
+  punctuation or a rarer character prints as ``?`` (python-escpos issues #678, #190). We
+  switch the printer into its Chinese mode (``FS &``) and send GB18030 bytes raw. A line
+  that is not two-byte GBK (most resident fonts stop there) is drawn as an image instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass, replace
+from typing import Any
+
+from PIL import Image
+
+from drivers.printer import fonts, raster
+from drivers.printer.settings import PrinterSettings
+from drivers.printer.ticket import Block, Qr, Rule, Ticket
+
+CHINESE_MODE_ON = b"\x1c\x26"  # FS &: select Kanji/Chinese character mode
+DOTS = {58: 384, 80: 576}  # printable dots at 203 dpi
+# Many 58 mm printers have small receive buffers: send images in bands, not one block.
+FRAGMENT_HEIGHT = 240
+FONT_A_DOTS = 12  # Font A is 12x24; a Chinese character is 24x24 (two columns)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    ticket: str
+    data: bytes  # the ESC/POS bytes, cut included
+    image: Image.Image | None = None  # the ticket as drawn, for the preview backend
+
+
+@functools.lru_cache(maxsize=8)
+def _profile_data(name: str | None, width: int) -> dict[str, Any]:
+    from escpos.capabilities import get_profile
+
+    data = copy.deepcopy(get_profile(name).profile_data)
+    # Set the paper width, so python-escpos can check and centre images (and does not
+    # print() a warning about an unknown width).
+    data.setdefault("media", {})["width"] = {"mm": width * 8 // 64, "pixels": width}
+    return data
+
+
+def _profile_dots(name: str | None) -> int | None:
+    """A named profile's dot width, when the printer database knows it."""
+    if name is None:
+        return None
+    from escpos.capabilities import get_profile
+
+    pixels = get_profile(name).profile_data.get("media", {}).get("width", {}).get("pixels")
+    return pixels if isinstance(pixels, int) else None
+
+
+def columns(text: str) -> int:
+    """Printer columns ``text`` takes: one per single-byte, two per double-byte code."""
+    return sum(1 if ord(ch) < 0x80 else 2 for ch in text)
+
+
+def wrap_columns(text: str, width: int) -> list[str]:
+    if columns(text) <= width:
+        return [text]
+    indent = "  " if text.startswith(("· ", "  ")) else ""
+    lines: list[str] = []
+    current = ""
+    for token in raster._TOKEN.findall(text):
+        if current.strip() and columns((current + token).rstrip()) > width:
+            lines.append(current.rstrip())
+            current = indent + token.lstrip()
+        else:
+            current += token
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines
+
+
+def _gbk(text: str) -> bytes | None:
+    """GB18030 bytes if every character is a one- or two-byte (GBK) code, else None."""
+    try:
+        text.encode("gbk")
+    except UnicodeEncodeError:
+        return None
+    return text.encode("gb18030")
+
+
+class Renderer:
+    """Builds jobs for one printer's settings. Fonts are looked up on first use."""
+
+    def __init__(self, settings: PrinterSettings) -> None:
+        self.settings = settings
+        self.mode = settings.chinese_mode
+        self.width = _profile_dots(settings.profile) or DOTS[settings.paper_width_mm]
+        self._profile_name = settings.profile
+
+    @functools.cached_property
+    def fonts(self) -> fonts.FontPair:
+        return fonts.find(self.settings.font)
+
+    def _dummy(self) -> Any:
+        from escpos.printer import Dummy
+
+        p = Dummy(profile=self._profile_name)
+        p.profile.profile_data = _profile_data(self._profile_name, self.width)
+        return p
+
+    def _image_impl(self, p: Any) -> str:
+        for impl in ("bitImageRaster", "graphics", "bitImageColumn"):
+            if p.profile.supports(impl):
+                return impl
+        return "bitImageRaster"
+
+    # One raster command per block, cached: python-escpos's image conversion costs
+    # milliseconds per band, and most blocks are the same on every ticket. Consecutive
+    # raster images print edge to edge, as python-escpos's own fragments do.
+    @functools.lru_cache(maxsize=256)  # noqa: B019 - one Renderer per printer, lives as long
+    def _raster(self, block: Block) -> bytes:
+        p = self._dummy()
+        p.image(raster.block_image(block, self.width, self.fonts), impl=self._image_impl(p),
+                fragment_height=FRAGMENT_HEIGHT)
+        return bytes(p.output)
+
+    def image(self, ticket: Ticket) -> Image.Image:
+        return raster.render(ticket.blocks(), self.width, self.fonts)
+
+    def render(self, ticket: Ticket, *, with_image: bool = False) -> Job:
+        p = self._dummy()
+        p.hw("INIT")
+        img = self.image(ticket) if with_image or self.mode == "image" else None
+        if self.mode == "image":
+            for block in ticket.blocks():
+                p._raw(self._raster(block))
+        else:
+            self._text(p, ticket)
+        p.cut()
+        return Job(ticket.number, p.output, img)
+
+    def _text(self, p: Any, ticket: Ticket) -> None:
+        big = 5 if self.width <= 384 else 6
+        mult = {"xs": 1, "s": 1, "m": 1, "l": 2, "xl": big}
+        cols = self.width // FONT_A_DOTS
+        p._raw(CHINESE_MODE_ON)
+        for block in ticket.blocks():
+            if isinstance(block, Rule):
+                p.set(align="left", bold=False, custom_size=True, width=1, height=1)
+                p._raw(b"-" * cols + b"\n")
+            elif isinstance(block, Qr):
+                p.set(align="center", custom_size=True, width=1, height=1)
+                native = bool(p.profile.supports("qrCode"))
+                p.qr(block.data, native=native, size=6 if self.width > 384 else 4,
+                     center=not native, image_arguments={"impl": self._image_impl(p)})
+            else:
+                m = mult[block.size]
+                # GS ! (custom size) scales Chinese characters too; ESC ! does not on
+                # many printers, so every size goes through custom_size.
+                p.set(align=block.align, bold=block.bold, custom_size=True, width=m,
+                      height=m, invert=block.invert)
+                for text in wrap_columns(block.text, cols // m):
+                    data = _gbk(text)
+                    if data is not None:
+                        p._raw(data + b"\n")
+                    else:
+                        drawn = raster.block_image(replace(block, text=text), self.width,
+                                                   self.fonts)
+                        p.image(drawn, impl=self._image_impl(p),
+                                fragment_height=FRAGMENT_HEIGHT)
+                if block.invert:
+                    p.set(invert=False)
+        p.set(align="left", bold=False, custom_size=True, width=1, height=1)

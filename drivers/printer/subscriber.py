@@ -1,0 +1,247 @@
+"""The printer as a kiosk subscriber: one ticket per ``issued`` event, faults reported.
+
+The ticket is already committed when :meth:`PrinterSubscriber.handle` sees it, so a
+printer fault never loses a ticket: the subscriber reports it with
+``ReportDevice("printer", status, "A012 not printed: paper end ...")``, the screen shows
+the number with the ``print_failed`` message, and IT gets the ``device_status`` event.
+
+Timing rules, so a wedged printer can hold up nothing but itself:
+
+* every session (open, status, send, status, close) runs on a short-lived I/O thread
+  and is given ``timeout_s``; one that overruns is abandoned and the printer is
+  reported offline. No new session starts while an abandoned one is still stuck;
+* after a timeout, tickets fail at once instead of waiting again: the monitor thread
+  probes the printer with backoff (``retry_initial_s`` doubling up to ``retry_max_s``)
+  and clears the fault when the printer answers (paper loaded, cable plugged back in);
+* a printer that answers quickly with a fault (no paper, cover open) is asked again
+  before each ticket, since that costs milliseconds and prints as soon as it can.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from drivers.printer import ticket as tickets
+from drivers.printer.backends import Backend, Session
+from drivers.printer.job import Job, Renderer
+from drivers.printer.settings import PrinterSettings
+from drivers.printer.status import Reading
+from kiosk.commands import ReportDevice
+from kiosk.config import Config
+from kiosk.events import DEVICE_STATUS, ISSUED, Event
+from kiosk.ports import Submit
+from kiosk.status import Status
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+NOT_PRINTED = " not printed: "
+
+
+def unprinted_ticket(event: Event) -> str | None:
+    """The ticket a printer ``device_status`` event says did not print, if any."""
+    if event.type != DEVICE_STATUS or event.data.get("device") != "printer":
+        return None
+    detail = str(event.data.get("detail", ""))
+    return detail.split(NOT_PRINTED, 1)[0] if NOT_PRINTED in detail else None
+
+
+class PrinterSubscriber:
+    """Prints a ticket for every ``issued`` event; see the module docstring."""
+
+    name = "printer"
+
+    def __init__(self, config: Config, submit: Submit, settings: PrinterSettings,
+                 backend: Backend, renderer: Renderer | None = None) -> None:
+        self.config = config
+        self.settings = settings
+        self.backend = backend
+        self.renderer = renderer or Renderer(settings)
+        self._submit = submit
+        self._io = threading.Lock()  # one session at a time
+        self._state = threading.Lock()
+        self._status: str | None = None
+        self._timed_out = False
+        self._stuck: threading.Thread | None = None
+        self._last: tickets.Ticket | None = None
+        self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._monitor = threading.Thread(target=self._watch, name="printer-monitor",
+                                         daemon=True)
+        self._monitor.start()
+
+    # --- the Subscriber port ----------------------------------------------------------
+
+    def handle(self, event: Event, status: Status) -> None:
+        if event.type != ISSUED:
+            return
+        try:
+            ticket = tickets.from_event(event, self.config, self.settings.qr)
+            self._last = ticket
+            self._print(ticket)
+        except Exception as exc:  # never raise into the fan-out thread
+            log.exception("printing %s failed", event.ticket)
+            self._report(Reading("error", f"{type(exc).__name__}: {exc}"), event.ticket)
+
+    def close(self) -> None:
+        self._closing.set()
+        self._wake.set()
+        self._monitor.join(self.settings.timeout_s + 1)
+
+    # --- for staff and the screen -----------------------------------------------------
+
+    @property
+    def last_status(self) -> str | None:
+        """The last status reported (``ok``, ``paper_out``...), ``None`` before the first."""
+        return self._status
+
+    def reprint_last(self) -> bool:
+        """Print the last ticket again, marked as a reprint. True if it printed."""
+        last = self._last
+        if last is None:
+            return False
+        try:
+            return self._print(dataclasses.replace(last, reprint=True))
+        except Exception:
+            log.exception("reprint of %s failed", last.number)
+            return False
+
+    # --- printing ---------------------------------------------------------------------
+
+    def _print(self, ticket: tickets.Ticket) -> bool:
+        if self._timed_out:
+            self._wake.set()  # let the monitor look again soon; do not wait here
+            self._report(Reading("offline", "printer is not answering"), ticket.number)
+            return False
+        job = self.renderer.render(ticket, with_image=self.backend.wants_image)
+        try:
+            printed, reading = self._session(lambda s: self._send(s, job))
+        except Exception as exc:
+            printed, reading = False, self._fault(exc)
+        self._report(reading, None if printed else ticket.number)
+        if printed:
+            log.info("printed %s%s (%d bytes)", ticket.number,
+                     " again" if ticket.reprint else "", len(job.data))
+        return printed
+
+    @staticmethod
+    def _send(session: Session, job: Job) -> tuple[bool, Reading]:
+        before = session.status()
+        if before is not None and not before.printable:
+            return False, before
+        session.send(job)
+        after = session.status()
+        if after is not None and not after.printable:
+            # it ran out or opened while printing: the ticket may be cut short
+            return False, dataclasses.replace(after, detail=after.detail + ", ticket may be "
+                                              "incomplete")
+        return True, after or before or Reading("ok")
+
+    def _fault(self, exc: Exception) -> Reading:
+        if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError too
+            self._timed_out = True
+            return Reading("offline", f"no answer within {self.settings.timeout_s:g} s")
+        if isinstance(exc, OSError) or type(exc).__name__ == "DeviceNotFoundError":
+            return Reading("offline", f"{type(exc).__name__}: {exc}"[:160])
+        log.error("printer %s: %s: %s", self.backend.url, type(exc).__name__, exc)
+        return Reading("error", f"{type(exc).__name__}: {exc}"[:160])
+
+    def _session(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a session on an I/O thread, giving up after ``timeout_s``."""
+        limit = self.settings.timeout_s
+        if self._stuck is not None and self._stuck.is_alive():
+            raise TimeoutError("an earlier print is still stuck")
+        if not self._io.acquire(timeout=limit):
+            raise TimeoutError("printer busy")
+        try:
+            box: dict[str, Any] = {}
+
+            def run() -> None:
+                try:
+                    with self.backend.session() as session:
+                        box["value"] = work(session)
+                except BaseException as exc:  # handed to the caller's thread
+                    box["error"] = exc
+
+            io = threading.Thread(target=run, name="printer-io", daemon=True)
+            io.start()
+            io.join(limit)
+            if io.is_alive():
+                self._stuck = io
+                raise TimeoutError(f"no answer within {limit:g} s")
+            if "error" in box:
+                raise box["error"]
+            return box["value"]
+        finally:
+            self._io.release()
+
+    # --- status -----------------------------------------------------------------------
+
+    def _report(self, reading: Reading, unprinted: str | None = None) -> None:
+        """Submit a status change, and every ticket that did not print."""
+        with self._state:
+            changed = reading.status != self._status
+            self._status = reading.status
+        if reading.printable:
+            self._timed_out = False
+        else:
+            self._wake.set()  # start the monitor's retries
+        if not (changed or unprinted):
+            return
+        detail = f"{unprinted}{NOT_PRINTED}{reading.detail}" if unprinted else reading.detail
+        log.log(logging.INFO if reading.printable else logging.WARNING, "printer %s: %s",
+                reading.status, detail)
+        try:
+            fut = self._submit(ReportDevice("printer", reading.status, detail[:200]), "printer")
+        except Exception:
+            log.exception("could not report printer status")
+            return
+        if isinstance(fut, Future):
+            fut.add_done_callback(_log_failure)
+
+    def _probe(self) -> Reading:
+        try:
+            reading = self._session(lambda s: s.status()) or Reading("ok")
+        except Exception as exc:
+            reading = self._fault(exc)
+        self._report(reading)
+        return reading
+
+    def _watch(self) -> None:
+        """Monitor thread: an initial probe, then retries with backoff while faulty."""
+        try:
+            if self.backend.wants_image or self.settings.chinese_mode == "image":
+                _ = self.renderer.fonts  # find the font now, not on the first customer
+        except Exception as exc:
+            self._report(Reading("error", str(exc)))
+            return
+        reading = self._probe()
+        delay = self.settings.retry_initial_s
+        while not self._closing.is_set():
+            if reading.printable:
+                self._wake.wait()  # a failed ticket or close() wakes us
+                self._wake.clear()
+                delay = self.settings.retry_initial_s
+                if self._closing.is_set():
+                    return
+                if self._status in ("ok", "paper_low"):
+                    continue
+            else:
+                self._wake.wait(delay)  # a new ticket also wakes us: look again now
+                self._wake.clear()
+                if self._closing.is_set():
+                    return
+                delay = min(delay * 2, self.settings.retry_max_s)
+            reading = self._probe()
+
+
+def _log_failure(fut: Future[Any]) -> None:
+    if fut.cancelled():
+        return
+    exc = fut.exception()
+    if exc is not None:
+        log.error("reporting printer status failed: %s", exc)

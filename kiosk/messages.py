@@ -192,6 +192,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "ticket_reprint": ("补打凭条", "Reprinted ticket"),
     # --- counter hardware: display, voice, buttons (issue 5) -------------------------
     "display_counter_paused": ("{counter}号窗口暂停服务", "Counter {counter} paused"),
+    "display_redirect_short": ("请到{redirect}号窗口", "Counter {redirect}, please"),
 }
 
 

@@ -32,13 +32,19 @@ class _Wording:
     def call(self, ticket: str, counter: int, short: bool = False) -> str:
         """The long form when it fits on one line of this board, else the short form."""
         long = self.pick("display_call", ticket=ticket, counter=counter)
-        if not short and len(fit(long, 10_000, self.spec.encoding, False)) \
-                <= self.spec.columns:
+        if not short and self.fits(long):
             return long
         return self.pick("display_call_short", ticket=ticket, counter=counter)
 
+    def fits(self, text: str) -> bool:
+        return len(fit(text, 10_000, self.spec.encoding, False)) <= self.spec.columns
+
     def redirect(self, redirect: int | None) -> str:
-        return "" if redirect is None else self.pick("display_redirect", redirect=redirect)
+        if redirect is None:
+            return ""
+        long = self.pick("display_redirect", redirect=redirect)
+        return long if self.fits(long) else self.pick("display_redirect_short",
+                                                      redirect=redirect)
 
 
 class CounterView:

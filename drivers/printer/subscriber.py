@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
@@ -151,13 +152,18 @@ class PrinterSubscriber:
         return Reading("error", f"{type(exc).__name__}: {exc}"[:160])
 
     def _session(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in a session on an I/O thread, giving up after ``timeout_s``."""
+        """Run ``work`` in a session on an I/O thread; give up ``timeout_s`` after the call.
+
+        No new session starts while an abandoned one is still stuck: on a write-only
+        ``/dev/usb/lp0`` its bytes and ours would interleave.
+        """
         limit = self.settings.timeout_s
-        if self._stuck is not None and self._stuck.is_alive():
-            raise TimeoutError("an earlier print is still stuck")
+        deadline = time.monotonic() + limit  # waiting for the lock counts too
         if not self._io.acquire(timeout=limit):
             raise TimeoutError("printer busy")
         try:
+            if self._stuck is not None and self._stuck.is_alive():
+                raise TimeoutError("an earlier session is still stuck")
             box: dict[str, Any] = {}
 
             def run() -> None:
@@ -169,7 +175,7 @@ class PrinterSubscriber:
 
             io = threading.Thread(target=run, name="printer-io", daemon=True)
             io.start()
-            io.join(limit)
+            io.join(max(0.0, deadline - time.monotonic()))
             if io.is_alive():
                 self._stuck = io
                 raise TimeoutError(f"no answer within {limit:g} s")

@@ -137,7 +137,7 @@ class Renderer:
     def render(self, ticket: Ticket, *, with_image: bool = False) -> Job:
         p = self._dummy()
         p.hw("INIT")
-        img = self.image(ticket) if with_image or self.mode == "image" else None
+        img = self.image(ticket) if with_image else None
         if self.mode == "image":
             for block in ticket.blocks():
                 p._raw(self._raster(block))

@@ -1,0 +1,60 @@
+"""Shared fixtures: real configs, a real SQLite store in tmp_path, a settable clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk import config as config_mod
+from kiosk.clock import FakeClock
+from kiosk.service import KioskService
+from kiosk.store import Store
+from tests.support import OFFICE, Desk, at, make_config
+
+
+@pytest.fixture
+def cfg() -> config_mod.Config:
+    return make_config()
+
+
+@pytest.fixture
+def desk(cfg: config_mod.Config) -> Desk:
+    return Desk(cfg, at(2026, 11, 23, 10))
+
+
+@pytest.fixture
+def office_desk() -> Desk:
+    """Mon-Fri 08:30-17:00, starting Monday 2026-11-23 at 10:00."""
+    return Desk(make_config(hours=OFFICE), at(2026, 11, 23, 10))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(at(2026, 11, 23, 10))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "kiosk.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def service_factory(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[..., KioskService]]:
+    made: list[KioskService] = []
+
+    def factory(subscribers: list[Any] | None = None, **sections: Any) -> KioskService:
+        cfg = make_config(tmp_path, **sections)
+        svc = KioskService(cfg, Store(cfg.storage_path), subscribers, clock=clock)
+        svc.start()
+        made.append(svc)
+        return svc
+
+    yield factory
+    for svc in made:
+        svc.stop()
+        svc.store.close()

@@ -1,0 +1,64 @@
+"""Test support: real configs, a Desk that drives the pure core, Shanghai-local times."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kiosk import config as config_mod
+from kiosk.core import Rejected, State, apply, decide, new_state
+from kiosk.events import Event
+
+TZ = ZoneInfo("Asia/Shanghai")
+OFFICE = {d: ["08:30-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")} | {"sat": [], "sun": []}
+
+
+def at(y: int, mo: int, d: int, h: int = 10, mi: int = 0, s: int = 0) -> datetime:
+    """A Shanghai-local instant (2026-11-23 is a Monday)."""
+    return datetime(y, mo, d, h, mi, s, tzinfo=TZ)
+
+
+def make_config(tmp: Path | None = None, **sections: Any) -> config_mod.Config:
+    """The built-in branch, with ``sections`` overlaid (tables merge, lists replace)."""
+    raw = copy.deepcopy(config_mod.DEFAULTS)
+    if tmp is not None:
+        raw["storage"] = {"path": str(tmp / "kiosk.db")}
+        raw["control"] = {"socket": str(tmp / "control.sock")}
+    return config_mod.from_dict(config_mod.merge(raw, sections))
+
+
+class Desk:
+    """Drive the pure core the way the worker does: decide, then apply."""
+
+    def __init__(self, cfg: config_mod.Config, now: datetime) -> None:
+        self.state: State = new_state(cfg)
+        self.now = now
+        self.log: list[Event] = []
+        self.synced = True
+
+    def __call__(self, cmd: Any) -> list[Event] | Rejected:
+        result = decide(self.state, cmd, self.now, clock_synced=self.synced, source="test")
+        if not isinstance(result, Rejected):
+            for e in result:
+                self.state = apply(self.state, e)
+            self.log.extend(result)
+        return result
+
+    def ok(self, cmd: Any) -> list[Event]:
+        result = self(cmd)
+        assert not isinstance(result, Rejected), f"{cmd} rejected: {result}"
+        return result
+
+    def rejected(self, cmd: Any) -> str:
+        result = self(cmd)
+        assert isinstance(result, Rejected), f"{cmd} unexpectedly accepted: {result}"
+        return result.code
+
+    def called(self, cmd: Any) -> str:
+        events = self.ok(cmd)
+        return next(e.ticket for e in events if e.type == "called")  # type: ignore[return-value]
+
+

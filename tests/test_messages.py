@@ -1,0 +1,47 @@
+"""The message catalogue: every code has courteous bilingual text and no forbidden phrase."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from kiosk import messages
+
+KIOSK = Path(__file__).parent.parent / "kiosk"
+
+
+def codes_used_in_code() -> set[str]:
+    found: set[str] = set()
+    for path in KIOSK.rglob("*.py"):
+        found |= set(re.findall(r'(?:_Reject|Rejected)\(\s*"([a-z_]+)"', path.read_text()))
+        found |= set(re.findall(r'_error_reply\(\s*"([a-z_]+)"', path.read_text()))
+    return found
+
+
+def test_every_rejection_code_has_a_message() -> None:
+    used = codes_used_in_code()
+    assert len(used) > 20  # the scan really found the codes
+    assert used <= set(messages.CATALOGUE), used - set(messages.CATALOGUE)
+
+
+@pytest.mark.parametrize("key", sorted(messages.CATALOGUE))
+def test_no_forbidden_phrases_and_both_languages(key: str) -> None:
+    zh, en = messages.CATALOGUE[key]
+    for phrase in messages.FORBIDDEN_PHRASES:
+        assert phrase not in zh and phrase not in en
+    assert re.search(r"[\u4e00-\u9fff]", zh), "Chinese text first"
+    assert en.strip() and not re.search(r"[\u4e00-\u9fff]", en), "English second"
+    # one call with the union of both sides' parameters fills both without a gap
+    fields = {f for t in (zh, en) for _, f, _, _ in string.Formatter().parse(t) if f}
+    filled = messages.text(key, **{f: "X" for f in fields})
+    assert "{" not in filled.zh and "{" not in filled.en
+
+
+def test_refusals_apologise_and_say_what_to_do() -> None:
+    for key in ("no_such_service", "outside_hours", "service_closed", "no_opening_soon"):
+        zh, en = messages.CATALOGUE[key]
+        assert "抱歉" in zh and "Sorry" in en
+        assert "请" in zh or "欢迎再来" in zh

@@ -48,7 +48,7 @@ class SerialDisplay:
     def handle(self, event: Event, status: Status) -> None:
         try:
             screen = self.view.update(event, status)
-            if screen != self.screen or screen.flash:
+            if screen.lines != self.screen.lines or screen.flash:
                 self.show(screen)
         except Exception:  # a display fault must never reach the fan-out thread
             log.exception("%s failed on %s", self.name, event.type)

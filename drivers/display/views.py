@@ -18,6 +18,7 @@ from kiosk.events import Event
 from kiosk.status import Status
 
 CALLS = (ev.CALLED, ev.RECALLED)
+ENDS = (ev.FINISHED, ev.NO_SHOW, ev.TRANSFERRED)
 
 
 class _Wording:
@@ -77,6 +78,7 @@ class HallView:
         self.words = _Wording(spec)
         self.recent: list[tuple[str, int]] = []  # (ticket, counter), newest first
         self.notice: tuple[int, int | None] | None = None  # paused counter, redirect
+        self.last = self.initial()
 
     def initial(self) -> Screen:
         return Screen((self.words.idle(),))
@@ -85,7 +87,18 @@ class HallView:
         return counter is not None and (self.covers is None or counter in self.covers)
 
     def update(self, event: Event, status: Status) -> Screen:
+        screen = self._update(event, status)
+        self.last = screen
+        return screen
+
+    def _update(self, event: Event, status: Status) -> Screen:
         flash = False
+        cv = status.counter(event.counter) if event.counter is not None else None
+        if event.type in ENDS and cv is not None and cv.current not in (None, event.ticket) \
+                and self._covered(event.counter):
+            # "call next" = finished + called in one commit: the snapshot already has the
+            # new ticket, its called event comes next. Keep the screen, do not blink idle.
+            return Screen(self.last.lines)
         if event.type == ev.DAY_STARTED:
             self.recent, self.notice = [], None
         elif event.type in CALLS and self._covered(event.counter) and event.ticket:

@@ -10,13 +10,15 @@ import importlib
 import logging
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from kiosk.clock import Clock
 from kiosk.config import Config
-from kiosk.control import ControlServer
+from kiosk.control import ControlServer, rejected_reply
+from kiosk.core import Rejected
 from kiosk.service import KioskService
 from kiosk.store import Store
 
@@ -79,6 +81,12 @@ class Kiosk:
         self.store.close()
 
 
+def _reprint(printer: Any, _args: dict[str, Any]) -> dict[str, Any]:
+    if printer.reprint_last():
+        return {"ok": True, "events": []}
+    return rejected_reply(Rejected("reprint_failed"))
+
+
 def build(config: Config, *, clock: Clock | None = None, socket_path: Path | None = None,
           control: bool = True, hardware: bool = True) -> Kiosk:
     """Build the kiosk for ``config``. ``hardware=False`` leaves all drivers out."""
@@ -101,7 +109,7 @@ def build(config: Config, *, clock: Clock | None = None, socket_path: Path | Non
                 else:
                     closers.append(part)  # input devices: buttons
                 if hasattr(part, "reprint_last"):
-                    actions["reprint"] = lambda _args, p=part: {"ok": bool(p.reprint_last())}
+                    actions["reprint"] = partial(_reprint, part)
     server = ControlServer(socket_path or config.socket_path, service, actions) if control \
         else None
     return Kiosk(config, store, service, server, closers)

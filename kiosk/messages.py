@@ -152,6 +152,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "取号服务正在启动或维护，请稍候。",
         "The kiosk service is starting or under maintenance. Please wait a moment.",
     ),
+    "reprint_failed": (
+        "抱歉，暂时无法重新打印，请检查打印机后再试。",
+        "Sorry, the last ticket cannot be reprinted right now. Please check the printer and try again.",
+    ),
     "stopping": (
         "取号服务正在重启，请稍候。",
         "The kiosk service is restarting. Please wait a moment.",

@@ -1,0 +1,114 @@
+"""The ``kiosk`` command against a real running service, as staff would use it."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.kiosk_proc import KioskProcess, write_config
+
+
+@pytest.fixture(scope="module")
+def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KioskProcess]:
+    k = KioskProcess(write_config(tmp_path_factory.mktemp("cli"))).start()
+    yield k
+    assert k.terminate() == 0, k.log.read_text()[-2000:]
+    assert not k.socket.exists(), "socket left behind after a clean stop"
+
+
+def cli(k: KioskProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args, "--socket", str(k.socket)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_socket_is_owner_only(kiosk: KioskProcess) -> None:
+    mode = stat.S_IMODE(kiosk.socket.stat().st_mode)
+    assert mode & 0o077 == 0, oct(mode)
+
+
+def test_a_full_customer_journey(kiosk: KioskProcess) -> None:
+    r = cli(kiosk, "issue", "b")
+    assert r.returncode == 0 and "B001" in r.stdout and "理赔" in r.stdout
+    assert cli(kiosk, "issue", "B", "--priority", "elderly").returncode == 0
+    r = cli(kiosk, "call-next", "3")
+    assert r.returncode == 0 and "B002" in r.stdout  # priority first
+    assert "(recall 1)" in cli(kiosk, "recall", "3").stdout
+    assert cli(kiosk, "no-show", "3").returncode == 0
+    assert cli(kiosk, "reinstate", "B002").returncode == 0
+    assert "B002" in cli(kiosk, "call-next", "3").stdout
+    r = cli(kiosk, "transfer", "3", "--to-counter", "4")
+    assert r.returncode == 0 and "counter 4" in r.stdout
+    assert "B002" in cli(kiosk, "call-next", "4").stdout
+    assert cli(kiosk, "finish", "4").returncode == 0
+    r = cli(kiosk, "pause", "4", "--reason", "午休", "--redirect", "1")
+    assert r.returncode == 0 and "redirect to 1" in r.stdout
+    assert cli(kiosk, "resume", "4").returncode == 0
+    assert cli(kiosk, "close", "2").returncode == 0
+    assert cli(kiosk, "open", "2").returncode == 0
+    status = cli(kiosk, "status")
+    assert status.returncode == 0 and "B001" in status.stdout
+    events = cli(kiosk, "events").stdout.splitlines()
+    assert any("B002 called to counter 4" in line for line in events)
+
+
+def test_json_output(kiosk: KioskProcess) -> None:
+    r = cli(kiosk, "issue", "C", "--json")
+    reply = json.loads(r.stdout)
+    assert reply["ok"] and reply["events"][-1]["type"] == "issued"
+    assert reply["events"][-1]["seq"] > 0
+    st = json.loads(cli(kiosk, "status", "--json").stdout)
+    assert {s["prefix"] for s in st["status"]["services"]} == {"A", "B", "C"}
+
+
+@pytest.mark.parametrize(("args", "code", "words"), [
+    (("issue", "Q"), 1, "does not offer"),
+    (("call-next", "9"), 1, "no counter 9"),
+    (("finish", "1"), 1, "no ticket called"),
+    (("issue", "A", "--priority", "vip"), 1, "needs a reason"),
+    (("pause", "1", "--redirect", "1"), 1, "cannot take redirected"),
+    (("reinstate", "A999"), 1, "not found"),
+])
+def test_bad_commands_get_a_clear_message_and_the_service_stays_up(
+        kiosk: KioskProcess, args: tuple[str, ...], code: int, words: str) -> None:
+    r = cli(kiosk, *args)
+    assert r.returncode == code
+    assert words in r.stderr and "Traceback" not in r.stderr
+    assert cli(kiosk, "status").returncode == 0
+
+
+def test_usage_errors_exit_2_without_traceback(kiosk: KioskProcess) -> None:
+    r = cli(kiosk, "call-next", "three")
+    assert r.returncode == 2 and "invalid int value" in r.stderr
+    r = cli(kiosk, "transfer", "1")
+    assert r.returncode == 2 and "--to-service" in r.stderr
+
+
+def test_garbage_on_the_socket_is_answered_politely(kiosk: KioskProcess) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(str(kiosk.socket))
+        s.sendall(b"this is not json\n")
+        reply = json.loads(s.makefile().readline())
+    assert reply["ok"] is False and reply["code"] == "bad_command"
+    assert kiosk.ask("frobnicate")["code"] == "bad_command"
+    assert kiosk.ask("call-next", counter="x")["code"] == "bad_command"
+    assert kiosk.ask("status")["ok"]
+
+
+def test_reprint_reaches_the_printer(kiosk: KioskProcess) -> None:
+    assert cli(kiosk, "issue", "A").returncode == 0
+    r = cli(kiosk, "reprint")
+    assert r.returncode == 0, r.stderr
+
+
+def test_service_not_running(tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "kiosk.cli", "status", "--socket",
+                        str(tmp_path / "none.sock")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3 and "not running" in r.stderr and "Traceback" not in r.stderr

@@ -121,11 +121,14 @@ class Hours:
 
     weekly: tuple[tuple[tuple[time, time | None], ...], ...]  # None end = 24:00
     holidays: frozenset[date] = frozenset()
-    special: dict[date, tuple[tuple[time, time | None], ...]] = field(default_factory=dict)
+    # dated overrides as sorted (date, intervals) pairs: a tuple keeps Hours hashable, so
+    # the opening instants of a day can be cached (kiosk.core.hours)
+    special: tuple[tuple[date, tuple[tuple[time, time | None], ...]], ...] = ()
 
     def intervals(self, day: date) -> tuple[tuple[time, time | None], ...]:
-        if day in self.special:
-            return self.special[day]
+        for d, iv in self.special:
+            if d == day:
+                return iv
         if day in self.holidays:
             return ()
         return self.weekly[day.weekday()]
@@ -166,9 +169,17 @@ class Config:
     sync_flag: Path = Path("/run/systemd/timesync/synchronized")
     drivers: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
+    serving: dict[str, tuple[int, ...]] = field(default_factory=dict)  # derived in __post_init__
+
+    def __post_init__(self) -> None:
+        by_service = {
+            s: tuple(c.id for c in self.counters.values() if s in c.services)
+            for s in self.services
+        }
+        object.__setattr__(self, "serving", by_service)
 
     def counters_for(self, service: str) -> tuple[int, ...]:
-        return tuple(c.id for c in self.counters.values() if service in c.services)
+        return self.serving.get(service, ())
 
 
 # --------------------------------------------------------------------------- parsing
@@ -274,10 +285,10 @@ def _parse_hours(raw: Any) -> Hours:
         _parse_date(v, f"hours.holidays[{i}]") for i, v in enumerate(sec.get("holidays", list))
     )
     special_raw = _Section(sec.get("special", dict), "hours.special")
-    special = {
-        _parse_date(k, f"hours.special.{k}"): _parse_intervals(v, f"hours.special.{k}")
+    special = tuple(sorted(
+        (_parse_date(k, f"hours.special.{k}"), _parse_intervals(v, f"hours.special.{k}"))
         for k, v in special_raw.data.items()
-    }
+    ))
     sec.finish()
     hours = Hours(weekly=weekly, holidays=holidays, special=special)
     if not any(weekly):

@@ -8,8 +8,9 @@ The core creates events without a sequence number; the store assigns ``seq``
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 # Event types. Strings, not an Enum, because they travel as JSON and MQTT topics.
 DAY_STARTED = "day_started"
@@ -27,6 +28,9 @@ CLOSED = "closed"
 DEVICE_STATUS = "device_status"
 RATED = "rated"
 
+# The shared default for events without data: read-only, so sharing it is safe.
+_NO_DATA: Mapping[str, Any] = MappingProxyType({})
+
 EVENT_TYPES = frozenset(
     {
         DAY_STARTED, ISSUED, CALLED, RECALLED, NO_SHOW, REINSTATED, TRANSFERRED,
@@ -35,8 +39,7 @@ EVENT_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     """One accepted fact.
 
     ``data`` by type:
@@ -51,6 +54,10 @@ class Event:
       ``stranded`` (services left with waiting customers and no open counter)
     * ``device_status``: ``device``, ``status``, ``detail``
     * ``rated``: ``score`` ("good", "fair", "poor")
+
+    A NamedTuple rather than a frozen dataclass: just as immutable, and several times
+    cheaper to build, which matters at tens of thousands of commands a second. Treat
+    ``data`` as read-only too.
     """
 
     type: str
@@ -60,14 +67,16 @@ class Event:
     service: str | None = None
     counter: int | None = None
     source: str = "system"
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = _NO_DATA
     seq: int | None = None
 
     def with_seq(self, seq: int) -> Event:
-        return replace(self, seq=seq)
+        return self._replace(seq=seq)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = self._asdict()
+        d["data"] = dict(self.data)
+        return d
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)

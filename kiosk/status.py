@@ -7,6 +7,7 @@ numbers, services and counters.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -56,12 +57,13 @@ class Status:
 def snapshot(s: State, preview: int = 5) -> Status:
     services = []
     for prefix, svc in s.config.services.items():
-        waiting = sorted(s.waiting[prefix].values(), key=lambda t: t.key())
+        waiting = s.waiting[prefix]
+        first = heapq.nsmallest(preview, waiting.values(), key=lambda t: t.key())
         services.append(ServiceView(
             prefix, svc.name_zh, svc.name_en, len(waiting),
             queue.wait_minutes(s, prefix, len(waiting)),
             tuple(c.id for c in queue.open_counters(s, prefix)),
-            tuple(t.id for t in waiting[:preview]),
+            tuple(t.id for t in first),
         ))
     counters = tuple(
         CounterView(c.id, c.status, c.current, s.config.counters[c.id].services, c.reason,

@@ -140,7 +140,7 @@ class Store:
                     "INSERT INTO events (type, ts, day, ticket, service, counter, source, data)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [e.type, e.ts, e.day, e.ticket, e.service, e.counter, e.source,
-                     json.dumps(e.data, ensure_ascii=False, sort_keys=True)],
+                     json.dumps(dict(e.data), ensure_ascii=False, sort_keys=True)],
                 )
                 s = e.with_seq(int(cur.lastrowid))  # type: ignore[arg-type]
                 self.db.execute(

@@ -39,13 +39,14 @@ class _Reject(Exception):
         self.rejected = Rejected(code, params)
 
 
-@dataclass(frozen=True, slots=True)
 class _Ctx:
-    s: State
-    now: datetime
-    ts: str
-    day: str
-    source: str
+    """What every handler needs. A plain slotted class: built once per command, so its
+    construction cost matters more than frozen-ness (it never leaves ``decide``)."""
+
+    __slots__ = ("day", "now", "s", "source", "ts")
+
+    def __init__(self, s: State, now: datetime, ts: str, day: str, source: str) -> None:
+        self.s, self.now, self.ts, self.day, self.source = s, now, ts, day, source
 
     def event(self, kind: str, **kw: Any) -> Event:
         return Event(type=kind, ts=self.ts, day=self.day, source=self.source, **kw)
@@ -62,14 +63,19 @@ def decide(state: State, cmd: c.Command, now: datetime, *, clock_synced: bool = 
     """
     cfg = state.config
     tz = cfg.branch.tz
-    local = now.astimezone(tz)
-    target = hours.business_day(cfg.hours, tz, local).isoformat()
+    local = now if now.tzinfo is tz else now.astimezone(tz)
+    w = state.window
+    if w is not None and w[0] <= local < w[1]:
+        target = state.day
+    else:
+        target = hours.business_day(cfg.hours, tz, local).isoformat()
     prefix: list[Event] = []
     s = state
-    if state.day is None or target > state.day:
+    if state.day is None or target > state.day:  # type: ignore[operator]
         if clock_synced:
             s = new_state(cfg, target, state.devices)
-            prefix.append(Event(ev.DAY_STARTED, local.isoformat(), target, source="system"))
+            prefix.append(Event(ev.DAY_STARTED, local.isoformat(), target,  # type: ignore[arg-type]
+                                source="system"))
         elif isinstance(cmd, c.Issue):
             return Rejected("clock_unsynced")
     ctx = _Ctx(s, local, local.isoformat(), s.day or "", source)
@@ -146,9 +152,7 @@ def _issue(ctx: _Ctx, cmd: c.Issue) -> list[Event]:
         raise _Reject("service_closed", service_zh=svc.name_zh, service_en=svc.name_en)
     number = s.last_number[svc.prefix] + 1
     ticket_id = f"{svc.prefix}{number:0{cfg.rules.number_digits}d}"
-    # ahead: ordinary tickets queue behind everyone; priority ones behind other priority.
-    probe = Ticket(ticket_id, svc.prefix, number, s.issued + 1, ctx.ts, cmd.priority)
-    ahead = queue.ahead_of(s, probe)
+    ahead = queue.ahead_of(s, svc.prefix, cmd.priority)
     return [ctx.event(
         ev.ISSUED, ticket=ticket_id, service=svc.prefix,
         data={"number": number, "priority": cmd.priority, "ahead": ahead,

@@ -25,13 +25,31 @@ def _at(day: date, t: time | None, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, t, tzinfo=tz)
 
 
+_CACHE: dict[tuple[int, ZoneInfo, date], tuple[Hours, tuple[tuple[datetime, datetime], ...]]] = {}
+
+
+def _instants(hours: Hours, tz: ZoneInfo, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    """The opening intervals of ``day`` as aware datetimes.
+
+    Cached because every command asks. Keyed by identity, not by value: hashing the whole
+    timetable on each call cost more than the lookup saved. The entry keeps ``hours``
+    alive and is checked with ``is``, so a recycled id can never return a stale answer.
+    """
+    key = (id(hours), tz, day)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is hours:
+        return hit[1]
+    if len(_CACHE) > 1024:
+        _CACHE.clear()
+    value = tuple((_at(day, s, tz), _at(day, e, tz)) for s, e in hours.intervals(day))
+    _CACHE[key] = (hours, value)
+    return value
+
+
 def is_open(hours: Hours, tz: ZoneInfo, now: datetime) -> bool:
     local = now.astimezone(tz)
     # An interval ending at 24:00 yesterday cannot contain now, so today suffices.
-    return any(
-        _at(local.date(), s, tz) <= local < _at(local.date(), e, tz)
-        for s, e in hours.intervals(local.date())
-    )
+    return any(s <= local < e for s, e in _instants(hours, tz, local.date()))
 
 
 def business_day(hours: Hours, tz: ZoneInfo, now: datetime) -> date:
@@ -39,8 +57,8 @@ def business_day(hours: Hours, tz: ZoneInfo, now: datetime) -> date:
     day = local.date()
     for back in range(LOOKBACK_DAYS):
         d = day - timedelta(days=back)
-        iv = hours.intervals(d)
-        if iv and _at(d, iv[0][0], tz) <= local:
+        iv = _instants(hours, tz, d)
+        if iv and iv[0][0] <= local:
             return d
     return day  # no opening for weeks: the calendar date is the only sensible answer
 
@@ -71,3 +89,16 @@ def describe_opening(when: datetime, now: datetime, tz: ZoneInfo) -> tuple[str, 
         f"{w.month}月{w.day}日（周{_WEEKDAY_ZH[wd]}）{hm} ",
         f"{_WEEKDAY_EN[wd]} {w.day} {w.strftime('%b')} at {hm}",
     )
+
+
+def day_window(hours: Hours, tz: ZoneInfo, day: date) -> tuple[datetime, datetime]:
+    """When business ``day`` starts (its first opening) and ends (the next day's first
+    opening). Instants inside belong to ``day``; ``decide`` checks this first, so the
+    common case needs no calendar arithmetic."""
+    own = _instants(hours, tz, day)
+    start = own[0][0] if own else datetime.combine(day, time(0), tzinfo=tz)
+    for ahead in range(1, LOOKBACK_DAYS):
+        nxt = _instants(hours, tz, day + timedelta(days=ahead))
+        if nxt:
+            return start, nxt[0][0]
+    return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)

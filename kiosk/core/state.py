@@ -7,10 +7,13 @@ day's events, so the two can never disagree. It trusts its input: validation is
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from kiosk import events as ev
 from kiosk.config import Config
+from kiosk.core import hours
 from kiosk.events import Event
 
 WAITING, CALLED, FINISHED, NO_SHOW = "waiting", "called", "finished", "no_show"
@@ -50,27 +53,43 @@ class CounterState:
     last_finished_at: str | None = None
 
 
+HeapEntry = tuple[tuple[int, int], str]
+
+
 @dataclass(slots=True)
 class State:
     config: Config
     day: str | None = None
     tickets: dict[str, Ticket] = field(default_factory=dict)
-    # service -> waiting tickets (id -> Ticket); dicts keep the scans small and ordered
+    # service -> waiting tickets (id -> Ticket): who is in which queue
     waiting: dict[str, dict[str, Ticket]] = field(default_factory=dict)
+    # service -> (front, ordinary) heaps of (key, id) for unpinned waiting tickets, so
+    # call-next never scans the whole queue. "front" holds reinstated and priority tickets,
+    # "ordinary" the rest. Entries go stale when a ticket leaves or changes key; ``apply``
+    # drops stale entries from the top, so the top of each heap is always valid.
+    heaps: dict[str, tuple[list[HeapEntry], list[HeapEntry]]] = field(default_factory=dict)
+    pins: dict[str, int] = field(default_factory=dict)  # waiting ticket -> pinned counter
     last_number: dict[str, int] = field(default_factory=dict)
     issued: int = 0
     reinstated: int = 0
     counters: dict[int, CounterState] = field(default_factory=dict)
     devices: dict[str, dict[str, str]] = field(default_factory=dict)
     rated: set[str] = field(default_factory=set)
+    # [start, end) of the business day ``day``: instants inside need no calendar lookup
+    window: tuple[datetime, datetime] | None = None
 
 
 def new_state(config: Config, day: str | None = None,
               devices: dict[str, dict[str, str]] | None = None) -> State:
+    window = None
+    if day is not None:
+        window = hours.day_window(config.hours, config.branch.tz, date.fromisoformat(day))
     return State(
+        window=window,
         config=config,
         day=day,
         waiting={s: {} for s in config.services},
+        heaps={s: ([], []) for s in config.services},
         last_number={s: 0 for s in config.services},
         counters={c.id: CounterState(c.id, status=c.start) for c in config.counters.values()},
         devices=dict(devices or {}),
@@ -79,22 +98,55 @@ def new_state(config: Config, day: str | None = None,
 
 def _unwait(s: State, t: Ticket) -> None:
     s.waiting[t.service].pop(t.id, None)
+    s.pins.pop(t.id, None)
 
 
 def _wait(s: State, t: Ticket) -> None:
     t.status, t.counter = WAITING, None
     s.waiting[t.service][t.id] = t
+    if t.pinned is None:
+        key = t.key()
+        heapq.heappush(s.heaps[t.service][key[0] == 2], (key, t.id))
+    else:
+        s.pins[t.id] = t.pinned
 
 
 def _release_pins(s: State, counter: int, to: int | None) -> None:
-    for queue in s.waiting.values():
-        for t in queue.values():
-            if t.pinned == counter:
-                t.pinned = to
+    for tid in [k for k, v in s.pins.items() if v == counter]:
+        t = s.tickets[tid]
+        del s.pins[tid]
+        t.pinned = to
+        _wait(s, t)
+
+
+def is_live(s: State, service: str, entry: HeapEntry) -> bool:
+    """True when a heap entry still describes a waiting, unpinned ticket of ``service``."""
+    t = s.tickets.get(entry[1])
+    return (t is not None and t.status == WAITING and t.pinned is None
+            and t.service == service and t.key() == entry[0])
+
+
+def _drop_stale(s: State, services: tuple[str | None, ...]) -> None:
+    for service in services:
+        for heap in s.heaps.get(service, ()):  # type: ignore[arg-type]
+            while heap and not is_live(s, service, heap[0]):  # type: ignore[arg-type]
+                heapq.heappop(heap)
 
 
 def apply(s: State, e: Event) -> State:
     """Apply one committed event to ``s`` in place and return it."""
+    s = _apply(s, e)
+    # Only these events take tickets out of a queue or change their key.
+    if e.type in (ev.CALLED, ev.REINSTATED):
+        _drop_stale(s, (e.service,))
+    elif e.type == ev.TRANSFERRED:
+        _drop_stale(s, (e.data["from_service"], e.data["to_service"]))
+    elif e.type in (ev.PAUSED, ev.CLOSED):
+        _drop_stale(s, tuple(s.heaps))
+    return s
+
+
+def _apply(s: State, e: Event) -> State:
     kind = e.type
     if kind == ev.DAY_STARTED:
         return new_state(s.config, e.day, s.devices)
@@ -103,7 +155,7 @@ def apply(s: State, e: Event) -> State:
         s.issued += 1
         t = Ticket(e.ticket, e.service, number, s.issued, e.ts, e.data.get("priority"))  # type: ignore[arg-type]
         s.tickets[t.id] = t
-        s.waiting[t.service][t.id] = t
+        _wait(s, t)
         s.last_number[t.service] = number
     elif kind == ev.CALLED:
         t, c = s.tickets[e.ticket], s.counters[e.counter]  # type: ignore[index]
@@ -127,6 +179,7 @@ def apply(s: State, e: Event) -> State:
     elif kind == ev.TRANSFERRED:
         t = s.tickets[e.ticket]  # type: ignore[index]
         s.counters[e.data["from_counter"]].current = None
+        _unwait(s, t)
         t.service = e.data["to_service"]
         t.pinned = e.data.get("to_counter")
         t.recalls = 0

@@ -1,0 +1,94 @@
+"""The appliance side: the systemd unit, the installer, sd_notify and the watchdog."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from kiosk import config
+from tests.kiosk_proc import write_config
+
+ROOT = Path(__file__).parent.parent
+UNIT = ROOT / "systemd" / "counter-kiosk.service"
+
+
+def unit_keys() -> dict[str, list[str]]:
+    keys: dict[str, list[str]] = {}
+    for line in UNIT.read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            k, v = line.split("=", 1)
+            keys.setdefault(k.strip(), []).append(v.strip())
+    return keys
+
+
+def test_unit_is_a_watched_notify_service_with_hardening() -> None:
+    k = unit_keys()
+    assert k["Type"] == ["notify"] and k["Restart"] == ["always"]
+    assert int(k["WatchdogSec"][0]) > 0
+    for key in ("NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp",
+                "DevicePolicy", "CapabilityBoundingSet", "RestrictAddressFamilies"):
+        assert key in k, key
+    assert k["ProtectSystem"] == ["strict"] and k["User"] == ["kiosk"]
+
+
+def test_unit_paths_match_the_installer_and_the_production_config() -> None:
+    k = unit_keys()
+    installer = (ROOT / "deploy" / "install.sh").read_text()
+    assert "PREFIX=${PREFIX:-/opt/counter-kiosk}" in installer
+    assert k["ExecStart"][0].startswith("/opt/counter-kiosk/.venv/bin/kiosk run")
+    assert "/etc/counter-kiosk/kiosk.toml" in k["ExecStart"][0]
+    cfg = config.load(ROOT / "kiosk" / "configs" / "production.sample.toml")
+    # the database and socket live in the dirs systemd creates and lets the unit write
+    assert cfg.storage_path.parent == Path("/var/lib") / k["StateDirectory"][0]
+    assert cfg.socket_path.parent == Path("/run") / k["RuntimeDirectory"][0]
+    assert str(cfg.drivers["audio"]["clips"]).startswith("/var/lib/counter-kiosk")
+
+
+def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    assert analyze, "systemd-analyze comes with the systemd package (deploy/apt-packages-test.txt)"
+    unit = tmp_path / "counter-kiosk.service"
+    venv = Path(sys.executable).parent.parent
+    unit.write_text(UNIT.read_text().replace("/opt/counter-kiosk/.venv", str(venv)))
+    r = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True,
+                       timeout=60)
+    problems = [ln for ln in r.stderr.splitlines() if "kiosk" in ln and "user" not in ln.lower()]
+    assert r.returncode == 0 and not problems, r.stderr
+
+
+def test_scripts_parse_and_ci_runs_the_readme_test_command() -> None:
+    for script in ("deploy/dev.sh", "deploy/install.sh", ".ci/run"):
+        subprocess.run(["bash", "-n", str(ROOT / script)], check=True, timeout=30)
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"^\s*(\./deploy/dev\.sh \w+)\s*$", readme, flags=re.M)
+    assert commands == ["./deploy/dev.sh demo", "./deploy/dev.sh test"]
+    assert "./deploy/dev.sh test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_service_tells_systemd_it_is_ready_and_feeds_the_watchdog(tmp_path: Path) -> None:
+    notify = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(notify))
+    sock.settimeout(30)
+    env = {**os.environ, "NOTIFY_SOCKET": str(notify), "WATCHDOG_USEC": "400000"}
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--headless", "--config",
+                             str(write_config(tmp_path))], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        got: list[str] = []
+        while "READY=1" not in got or got.count("WATCHDOG=1") < 2:
+            got.append(sock.recv(256).decode())
+        proc.terminate()
+        while "STOPPING=1" not in got:
+            got.append(sock.recv(256).decode())
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        sock.close()
+    assert got.index("READY=1") < got.index("STOPPING=1")

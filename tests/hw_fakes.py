@@ -84,15 +84,6 @@ def event(kind: str, ticket: str | None = None, counter: int | None = None,
                  counter=counter, data=data)
 
 
-def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return bool(predicate())
-
-
 @pytest.fixture
 def mock_factory() -> Iterator[MockFactory]:
     """gpiozero's own pattern: a fresh MockFactory, reset afterwards."""

@@ -11,8 +11,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-import time
-from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -126,18 +124,6 @@ class Reports:
     def details(self) -> list[str]:
         with self._lock:
             return [c.detail for c in self.commands if isinstance(c, ReportDevice)]
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Poll ``predicate`` until it is truthy; fail the test if ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.01)
 
 
 def issued(ticket: str = "B012", service: str = "B", ahead: int = 3, wait: int = 36,

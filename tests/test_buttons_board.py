@@ -19,8 +19,8 @@ from kiosk import commands as c
 from kiosk.commands import ReportDevice
 from kiosk.core import Rejected
 from kiosk.errors import ConfigError
-from tests.hw_fakes import Recorder, mock_factory, wait_for
-from tests.support import make_config
+from tests.hw_fakes import Recorder, mock_factory
+from tests.support import make_config, wait_for
 
 __all__ = ["mock_factory"]  # the fixture, imported for pytest
 

@@ -18,8 +18,8 @@ from kiosk import commands as c
 from kiosk.clock import FakeClock
 from kiosk.config import Config
 from kiosk.service import KioskService
-from tests.hw_fakes import Pty, Recorder, mock_factory, wait_for
-from tests.support import make_config
+from tests.hw_fakes import Pty, Recorder, mock_factory
+from tests.support import make_config, wait_for
 
 __all__ = ["mock_factory"]
 

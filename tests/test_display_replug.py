@@ -11,8 +11,8 @@ import pytest
 from drivers.display import build, build_one, parse, validate
 from kiosk.commands import ReportDevice
 from kiosk.errors import ConfigError
-from tests.hw_fakes import Pty, Recorder, event, status, wait_for
-from tests.support import make_config
+from tests.hw_fakes import Pty, Recorder, event, status
+from tests.support import make_config, wait_for
 
 HELLO = b"\x1b@\x0c\x0b\x1b\x11\x1b*\x04"
 

@@ -16,8 +16,8 @@ from kiosk.commands import CallNext, Issue
 from kiosk.events import DEVICE_STATUS, Event
 from kiosk.service import Accepted, KioskService
 from kiosk.store import Store
-from tests.printer_fakes import FakeNetworkPrinter, Reports, issued, wait_for
-from tests.support import make_config
+from tests.printer_fakes import FakeNetworkPrinter, Reports, issued
+from tests.support import make_config, wait_for
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from drivers.printer import ticket as tk
 from drivers.printer.job import Job
 from kiosk.events import Event
 from kiosk.ports import Subscriber
-from tests.printer_fakes import Reports, issued, wait_for
-from tests.support import make_config
+from tests.printer_fakes import Reports, issued
+from tests.support import make_config, wait_for
 
 
 @contextlib.contextmanager

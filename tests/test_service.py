@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 import pytest
 
@@ -14,6 +13,7 @@ from kiosk.errors import KioskError
 from kiosk.events import Event
 from kiosk.service import Accepted
 from kiosk.status import Status
+from tests.support import wait_for
 
 
 class Recorder:
@@ -34,15 +34,6 @@ class Recorder:
 
     def close(self) -> None:
         self.closed = True
-
-
-def wait_for(pred: Any, timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def test_subscribers_get_committed_events_in_order(service_factory) -> None:

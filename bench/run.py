@@ -20,6 +20,7 @@ TARGETS: dict[str, str] = {
     "durable_issue_p99_ms": "<= 20",
     "restart_5000_ms": "<= 1000",
     "rss_after_replay_mb": "<= 60",
+    "rss_settled_3s_later_mb": "<= 60",
 }
 
 

@@ -150,10 +150,11 @@ class Branch:
     device_id: str
     timezone: str
     hotline: str = ""
+    tz: ZoneInfo = field(init=False, repr=False, compare=False)
 
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+    def __post_init__(self) -> None:
+        # resolved once: every command needs it, and from_dict has checked the name
+        object.__setattr__(self, "tz", ZoneInfo(self.timezone))
 
 
 @dataclass(frozen=True, slots=True)

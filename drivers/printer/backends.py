@@ -99,16 +99,18 @@ class DummyBackend:
     wants_image = False
 
     def __init__(self) -> None:
-        from escpos.printer import Dummy
-
-        self.printer = Dummy()
+        self.printer: Any = None  # made on first use: importing python-escpos takes ~0.4 s
 
     @property
     def output(self) -> bytes:
-        return bytes(self.printer.output)
+        return bytes(self.printer.output) if self.printer is not None else b""
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
+        if self.printer is None:
+            from escpos.printer import Dummy
+
+            self.printer = Dummy()
         yield DummySession(self.printer)
 
 
@@ -162,7 +164,12 @@ def _serial_timeouts(timeout: float) -> Callable[[Any], None]:
 
 
 def open_backend(settings: PrinterSettings) -> Backend:
-    """The backend for ``settings.url``. Nothing is opened until the first session."""
+    """The backend for ``settings.url``. Nothing is opened until the first session.
+
+    python-escpos is imported inside the factories, i.e. on the printer's own thread at
+    its first session: the import costs ~0.4 s (its printer database) and must not delay
+    the kiosk becoming ready after a power cut.
+    """
     ep, t = settings.endpoint, settings.io_timeout_s
     profile = settings.profile
     opts = ep.options
@@ -171,23 +178,33 @@ def open_backend(settings: PrinterSettings) -> Backend:
     if ep.scheme == "dummy":
         return DummyBackend()
     if ep.scheme == "tcp":
-        from escpos.printer import Network
+        def network() -> Any:
+            from escpos.printer import Network
 
-        return EscposBackend(settings.url, lambda: Network(ep.target, ep.port, timeout=t,
-                                                           profile=profile))
+            return Network(ep.target, ep.port, timeout=t, profile=profile)
+
+        return EscposBackend(settings.url, network)
     if ep.scheme == "serial":
-        from escpos.printer import Serial
-
         kw = {k: v for k, v in opts.items() if k != "timeout"}
-        return EscposBackend(settings.url,
-                             lambda: Serial(ep.target, timeout=t, profile=profile, **kw),
-                             _serial_timeouts(t))
+
+        def serial() -> Any:
+            from escpos.printer import Serial
+
+            return Serial(ep.target, timeout=t, profile=profile, **kw)
+
+        return EscposBackend(settings.url, serial, _serial_timeouts(t))
     if ep.scheme == "file":
-        from escpos.printer import File
+        def file() -> Any:
+            from escpos.printer import File
 
-        return EscposBackend(settings.url, lambda: File(ep.target, profile=profile))
-    from escpos.printer import Usb
+            return File(ep.target, profile=profile)
 
-    return EscposBackend(settings.url, lambda: Usb(
-        ep.vendor, ep.product, timeout=int(t * 1000), in_ep=opts.get("in_ep", 0x82),
-        out_ep=opts.get("out_ep", 0x01), profile=profile))
+        return EscposBackend(settings.url, file)
+
+    def usb() -> Any:
+        from escpos.printer import Usb
+
+        return Usb(ep.vendor, ep.product, timeout=int(t * 1000), in_ep=opts.get("in_ep", 0x82),
+                   out_ep=opts.get("out_ep", 0x01), profile=profile)
+
+    return EscposBackend(settings.url, usb)

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import commands as c
-from kiosk import messages
 from kiosk.core import Rejected
 from kiosk.errors import KioskError, ProtocolError, ServiceUnavailableError
 from kiosk.service import Accepted, KioskService
@@ -166,4 +165,4 @@ def request(path: Path, msg: dict[str, Any], timeout: float = 20.0) -> dict[str,
         raise ProtocolError("the service sent an unreadable reply") from None
 
 
-__all__ = ["ControlServer", "accepted_reply", "messages", "rejected_reply", "request"]
+__all__ = ["ControlServer", "accepted_reply", "rejected_reply", "request"]

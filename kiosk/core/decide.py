@@ -16,7 +16,7 @@ from kiosk import commands as c
 from kiosk import events as ev
 from kiosk import messages
 from kiosk.core import hours, queue
-from kiosk.core.state import CLOSED, NO_SHOW, OPEN, PAUSED, WAITING, State, Ticket, new_state
+from kiosk.core.state import CLOSED, NO_SHOW, OPEN, PAUSED, State, Ticket, new_state
 from kiosk.events import Event
 
 DEVICE_STATUSES = ("ok", "paper_low", "paper_out", "cover_open", "offline", "error", "absent")
@@ -306,4 +306,4 @@ _HANDLERS: dict[type, Callable[[_Ctx, Any], list[Event]]] = {
     c.ReportDevice: _report_device, c.Rate: _rate,
 }
 
-__all__ = ["DEVICE_STATUSES", "SCORES", "WAITING", "Rejected", "decide"]
+__all__ = ["DEVICE_STATUSES", "SCORES", "Rejected", "decide"]

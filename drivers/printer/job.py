@@ -76,11 +76,14 @@ def wrap_columns(text: str, width: int) -> list[str]:
     lines: list[str] = []
     current = ""
     for token in raster._TOKEN.findall(text):
-        if current.strip() and columns((current + token).rstrip()) > width:
+        if columns((current + token).rstrip()) <= width:
+            current += token
+        elif current.strip():
             lines.append(current.rstrip())
             current = indent + token.lstrip()
         else:
-            current += token
+            # only leading blanks so far: they give way rather than push the line over
+            current = token.lstrip()
     if current.strip():
         lines.append(current.rstrip())
     return lines

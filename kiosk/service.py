@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk import commands as c
@@ -43,7 +43,6 @@ class Accepted:
     events: list[Event]
     status: Status
     data: Any = None  # query results (events list for GetEvents)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 Reply = Accepted | Rejected

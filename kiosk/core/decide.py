@@ -69,16 +69,16 @@ def decide(state: State, cmd: c.Command, now: datetime, *, clock_synced: bool = 
         target = state.day
     else:
         target = hours.business_day(cfg.hours, tz, local).isoformat()
+    ts = local.isoformat()
     prefix: list[Event] = []
     s = state
     if state.day is None or target > state.day:  # type: ignore[operator]
         if clock_synced:
             s = new_state(cfg, target, state.devices)
-            prefix.append(Event(ev.DAY_STARTED, local.isoformat(), target,  # type: ignore[arg-type]
-                                source="system"))
+            prefix.append(Event(ev.DAY_STARTED, ts, target, source="system"))  # type: ignore[arg-type]
         elif isinstance(cmd, c.Issue):
             return Rejected("clock_unsynced")
-    ctx = _Ctx(s, local, local.isoformat(), s.day or "", source)
+    ctx = _Ctx(s, local, ts, s.day or "", source)
     handler = _HANDLERS.get(type(cmd))
     if handler is None:
         return Rejected("bad_command", {"detail": type(cmd).__name__})
@@ -250,8 +250,7 @@ def _stop(kind: str) -> Callable[[_Ctx, Any], list[Event]]:
                 if target is None or target.id == cs.id or target.status != OPEN:
                     raise _Reject("redirect_invalid", redirect=cmd.redirect)
                 redirect = target.id
-        repinned = sorted(t.id for q in ctx.s.waiting.values() for t in q.values()
-                          if t.pinned == cs.id)
+        repinned = sorted(tid for tid, pin in ctx.s.pins.items() if pin == cs.id)
         return [ctx.event(kind, counter=cs.id,
                           data={"reason": reason, "redirect": redirect,
                                 "stranded": _stranded(ctx, cs.id), "repinned": repinned})]

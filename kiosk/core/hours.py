@@ -67,9 +67,7 @@ def next_opening(hours: Hours, tz: ZoneInfo, now: datetime) -> datetime | None:
     """The next instant the branch opens after ``now`` (None if not within LOOKBACK_DAYS)."""
     local = now.astimezone(tz)
     for ahead in range(LOOKBACK_DAYS):
-        d = local.date() + timedelta(days=ahead)
-        for s, _ in hours.intervals(d):
-            start = _at(d, s, tz)
+        for start, _ in _instants(hours, tz, local.date() + timedelta(days=ahead)):
             if start > local:
                 return start
     return None

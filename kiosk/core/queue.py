@@ -82,6 +82,5 @@ def wait_minutes(s: State, service: str, ahead: int) -> int:
     """A rough estimate: the people ahead, shared by the open counters of the service."""
     if ahead <= 0:
         return 0
-    servers = max(1, sum(1 for cid in s.config.counters_for(service)
-                         if s.counters[cid].status == OPEN))
+    servers = max(1, len(open_counters(s, service)))
     return math.ceil(ahead * s.config.services[service].avg_minutes / servers)

@@ -128,6 +128,14 @@ class KioskService:
             fut.set_result(Rejected("service_unavailable"))
         return fut
 
+    def read_events(self, day: str | None = None) -> list[Event]:
+        """Events of ``day`` (default: the current business day), from any thread.
+
+        Served from the store's read-only connection, never on the worker: a long query
+        must not hold up the next ticket.
+        """
+        return self.store.read_events(day or self.status.day)
+
     # --- worker -----------------------------------------------------------------------
 
     def _run(self) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -111,6 +112,14 @@ def _row_to_event(row: sqlite3.Row | tuple[Any, ...]) -> Event:
     return Event(kind, ts, day, ticket, service, counter, source, json.loads(data), seq)
 
 
+def _latest_day(db: Database) -> str | None:
+    # The day of the newest event, not max(day): after a clock that jumped forward is
+    # corrected, the kiosk is back in an earlier day, and a restart must find that day.
+    row = db.execute(
+        "SELECT day FROM events WHERE day != '' ORDER BY seq DESC LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
 _COLUMNS = "seq, type, ts, day, ticket, service, counter, source, data"
 
 
@@ -124,6 +133,7 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = path
+        self._local = threading.local()  # read-only connections, one per reader thread
         self.db = connect(path)
         migrate(self.db)
 
@@ -151,10 +161,7 @@ class Store:
         return stored
 
     def latest_day(self) -> str | None:
-        row = self.db.execute(
-            "SELECT max(day) FROM events WHERE type = 'day_started'"
-        ).fetchone()
-        return row[0] if row else None
+        return _latest_day(self.db)
 
     def events(self, day: str | None = None, since_seq: int = 0) -> list[Event]:
         """Events of business ``day`` (default: the latest started day), in seq order."""
@@ -162,6 +169,25 @@ class Store:
         if day is None:
             return []
         rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM events WHERE day = ? AND seq > ? ORDER BY seq",
+            [day, since_seq],
+        ).fetchall()
+        return [_row_to_event(r) for r in rows]
+
+    def read_events(self, day: str | None = None, since_seq: int = 0) -> list[Event]:
+        """Like :meth:`events`, for readers on other threads: never uses the writer's
+        connection, so a long query cannot stall the worker that issues tickets."""
+        if str(self.path) == ":memory:":  # tests: one connection is all there is
+            return self.events(day, since_seq)
+        reader = getattr(self._local, "db", None)
+        if reader is None:
+            conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True,
+                                   check_same_thread=True, timeout=10)
+            reader = self._local.db = Database(conn)
+        day = day or _latest_day(reader)
+        if day is None:
+            return []
+        rows = reader.execute(
             f"SELECT {_COLUMNS} FROM events WHERE day = ? AND seq > ? ORDER BY seq",
             [day, since_seq],
         ).fetchall()

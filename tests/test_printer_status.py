@@ -9,7 +9,7 @@ from escpos.printer import Dummy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from drivers.printer import fonts, job, raster, settings, status
+from drivers.printer import fonts, job, settings, status
 from drivers.printer import ticket as tk
 from kiosk import messages
 from kiosk.core.decide import DEVICE_STATUSES
@@ -106,14 +106,6 @@ def test_missing_font_is_a_device_error(monkeypatch: pytest.MonkeyPatch) -> None
             fonts.find()
     finally:
         fonts.find.cache_clear()
-
-
-@given(st.text(alphabet="理赔业务办理材料，。 abcdefghij", max_size=80), st.integers(4, 40))
-def test_wrap_columns_keeps_text_and_width(text: str, width: int) -> None:
-    lines = job.wrap_columns(text, width)
-    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
-    for line in lines:
-        assert job.columns(line) <= width or len(raster._TOKEN.findall(line)) == 1
 
 
 def test_ticket_has_no_personal_data_and_courteous_wording() -> None:

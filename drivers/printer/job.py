@@ -28,6 +28,7 @@ from PIL import Image
 from drivers.printer import fonts, raster
 from drivers.printer.settings import PrinterSettings
 from drivers.printer.ticket import Block, Qr, Rule, Ticket
+from drivers.printer.wrap import columns, wrap
 
 CHINESE_MODE_ON = b"\x1c\x26"  # FS &: select Kanji/Chinese character mode
 DOTS = {58: 384, 80: 576}  # printable dots at 203 dpi
@@ -62,31 +63,6 @@ def _profile_dots(name: str | None) -> int | None:
 
     pixels = get_profile(name).profile_data.get("media", {}).get("width", {}).get("pixels")
     return pixels if isinstance(pixels, int) else None
-
-
-def columns(text: str) -> int:
-    """Printer columns ``text`` takes: one per single-byte, two per double-byte code."""
-    return sum(1 if ord(ch) < 0x80 else 2 for ch in text)
-
-
-def wrap_columns(text: str, width: int) -> list[str]:
-    if columns(text) <= width:
-        return [text]
-    indent = "  " if text.startswith(("· ", "  ")) else ""
-    lines: list[str] = []
-    current = ""
-    for token in raster._TOKEN.findall(text):
-        if columns((current + token).rstrip()) <= width:
-            current += token
-        elif current.strip():
-            lines.append(current.rstrip())
-            current = indent + token.lstrip()
-        else:
-            # only leading blanks so far: they give way rather than push the line over
-            current = token.lstrip()
-    if current.strip():
-        lines.append(current.rstrip())
-    return lines
 
 
 def _gbk(text: str) -> bytes | None:
@@ -169,7 +145,7 @@ class Renderer:
                 # many printers, so every size goes through custom_size.
                 p.set(align=block.align, bold=block.bold, custom_size=True, width=m,
                       height=m, invert=block.invert)
-                for text in wrap_columns(block.text, cols // m):
+                for text in wrap(block.text, cols // m, columns):
                     data = _gbk(text)
                     if data is not None:
                         p._raw(data + b"\n")

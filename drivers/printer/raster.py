@@ -7,49 +7,24 @@ would otherwise dither anti-aliased grey into speckles on a thermal head.
 from __future__ import annotations
 
 import functools
-import re
 
 import qrcode
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from drivers.printer import fonts
 from drivers.printer.ticket import Block, Qr, Rule
+from drivers.printer.wrap import wrap
 
 # font pixel sizes per paper width (dots; 8 dots/mm at 203 dpi)
 SIZES: dict[int, dict[str, int]] = {
     384: {"xs": 18, "s": 22, "m": 26, "l": 36, "xl": 112},
     576: {"xs": 20, "s": 24, "m": 30, "l": 44, "xl": 150},
 }
-# a CJK character, or a run of anything else up to and including its trailing spaces
-_TOKEN = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]|[^\s\u2e80-\u9fff"
-                    r"\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+\s*|\s+")
-
-
 def sizes_for(width: int) -> dict[str, int]:
     """The size table for ``width`` dots: exact, or scaled from the 80 mm one."""
     if width in SIZES:
         return SIZES[width]
     return {k: max(16, round(v * width / 576)) for k, v in SIZES[576].items()}
-
-
-def wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
-    """Greedy wrap to ``width`` pixels; Chinese breaks between characters, English at
-    spaces. A line starting with a bullet or indent keeps an indent when it wraps."""
-    if font.getlength(text) <= width:
-        return [text]
-    indent = "  " if text.startswith(("· ", "  ")) else ""
-    lines: list[str] = []
-    current = ""
-    for token in _TOKEN.findall(text):
-        candidate = current + token
-        if current.strip() and font.getlength(candidate.rstrip()) > width:
-            lines.append(current.rstrip())
-            current = indent + token.lstrip()
-        else:
-            current = candidate
-    if current.strip() or not lines:
-        lines.append(current.rstrip())
-    return lines
 
 
 @functools.lru_cache(maxsize=8)
@@ -87,7 +62,7 @@ def block_image(block: Block, width: int, pair: fonts.FontPair) -> Image.Image:
     ascent, descent = font.getmetrics()
     step = ascent + descent + (2 if block.size != "xl" else -size // 8)
     inner = width - 2 * margin - (16 if block.invert else 0)
-    lines = wrap(block.text, font, inner)
+    lines = wrap(block.text, inner, font.getlength)  # the same wrap as the text mode
     img = Image.new("1", (width, step * len(lines)), 1)
     draw = ImageDraw.Draw(img)
     if block.invert:

@@ -27,6 +27,8 @@ OPENED = "opened"
 CLOSED = "closed"
 DEVICE_STATUS = "device_status"
 RATED = "rated"
+CLOCK_CORRECTED = "clock_corrected"
+NUMBERS_RESTORED = "numbers_restored"
 
 # The shared default for events without data: read-only, so sharing it is safe.
 _NO_DATA: Mapping[str, Any] = MappingProxyType({})
@@ -35,6 +37,7 @@ EVENT_TYPES = frozenset(
     {
         DAY_STARTED, ISSUED, CALLED, RECALLED, NO_SHOW, REINSTATED, TRANSFERRED,
         FINISHED, PAUSED, RESUMED, OPENED, CLOSED, DEVICE_STATUS, RATED,
+        CLOCK_CORRECTED, NUMBERS_RESTORED,
     }
 )
 
@@ -54,6 +57,14 @@ class Event(NamedTuple):
       ``stranded`` (services left with waiting customers and no open counter)
     * ``device_status``: ``device``, ``status``, ``detail``
     * ``rated``: ``score`` ("good", "fair", "poor")
+    * ``clock_corrected``: ``from_day`` (the day a wrong clock had started), ``floor``
+      (prefix -> last number issued in either day: numbering goes on after it),
+      ``carried`` (tickets still waiting in ``from_day``, moved into this day: ``id``,
+      ``service``, ``number``, ``priority``, ``issued_at``), ``not_carried`` (ids that
+      clash with a ticket of this day that is still in the queue)
+    * ``numbers_restored``: ``floor`` (prefix -> last number the store's high-water mark
+      recorded), ``mark_seq`` and ``store_seq``: the store lost events, numbering goes on
+      after the mark so that no number is issued twice
 
     A NamedTuple rather than a frozen dataclass: just as immutable, and several times
     cheaper to build, which matters at tens of thousands of commands a second. Treat

@@ -20,13 +20,14 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kiosk import commands as c
 from kiosk import core
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
-from kiosk.core import Rejected
+from kiosk.core import Rejected, correction
 from kiosk.errors import KioskError
 from kiosk.events import Event
 from kiosk.fanout import Outlet
@@ -89,6 +90,7 @@ class KioskService:
         self._state = core.replay(self.config, events)
         self.replayed = len(events)
         self.status = snapshot(self._state)
+        self._restore_numbers()
         log.info("replayed %d events of business day %s in %.0f ms", len(events),
                  self._state.day, (time.perf_counter() - t0) * 1000)
         for outlet in self._outlets:
@@ -160,22 +162,58 @@ class KioskService:
             return Accepted([], self.status)
         if isinstance(cmd, c.GetEvents):
             return Accepted([], self.status, data=self.store.events(cmd.day or self._state.day))
-        result = core.decide(self._state, cmd, self.clock.now(),
-                             clock_synced=self.clock.synced(), source=source)
+        now, synced = self.clock.now(), self.clock.synced()
+        right_day = correction.day_correction(self._state, now, synced)
+        # A correction is recorded even when the command itself is then refused.
+        done = self._correct_day(right_day, now) if right_day is not None else []
+        result = core.decide(self._state, cmd, now, clock_synced=synced, source=source)
         if isinstance(result, Rejected):
             log.info("rejected %r from %s: %s", cmd, source, result.code)
             return result
         if not result:
-            return Accepted([], self.status)
-        stored = self.store.append(result)  # durable before anything else happens
+            return Accepted(done, self.status)
+        return Accepted(done + self._commit(result), self.status)
+
+    def _commit(self, events: list[Event], state: core.State | None = None) -> list[Event]:
+        """Make ``events`` durable, apply them to ``state`` (default: the current one),
+        then hand them to the subscribers."""
+        stored = self.store.append(events)  # durable before anything else happens
+        s = self._state if state is None else state
         for e in stored:
-            self._state = core.apply(self._state, e)
-        self.status = status = snapshot(self._state)
+            s = core.apply(s, e)
+        self._state = s
+        self.status = status = snapshot(s)
         for e in stored:
             log.info("%s %s %s %s", e.type, e.ticket or "", e.counter or "", e.source)
             for outlet in self._outlets:
                 outlet.offer(e, status)
-        return Accepted(stored, status)
+        return stored
+
+    def _correct_day(self, day: str, now: datetime) -> list[Event]:
+        """The clock was wrong when it started the current day: go back to ``day``,
+        rebuilt from its own events, with the hall as it stands now."""
+        right = core.replay(self.config, self.store.events(day))
+        if right.day != day:  # the right day has no events yet
+            right = core.new_state(self.config, day, self._state.devices)
+        log.warning("clock corrected: business day %s was started by a wrong clock; "
+                    "back to %s, numbering goes on without repeats", self._state.day, day)
+        return self._commit(correction.correct_day(self._state, right, now), right)
+
+    def _restore_numbers(self) -> None:
+        """The store is behind its high-water mark: tickets that were printed are gone
+        from it. Record that, and let numbering go on after the mark."""
+        rec = getattr(self.store, "recovery", None)
+        if rec is None:
+            return
+        latest = self.store.latest_day()
+        if latest is not None and rec.day < latest:
+            return  # the store has a later day: the lost numbers belong to the past
+        log.error("the store is behind its high-water mark (seq %d < %d): events were "
+                  "lost; numbering of %s goes on after %s", rec.store_seq, rec.mark_seq,
+                  rec.day, rec.numbers)
+        self._commit(correction.restore_numbers(
+            self._state, rec.day, dict(rec.numbers), self.clock.now(),
+            mark_seq=rec.mark_seq, store_seq=rec.store_seq))
 
     def _subscriber_failed(self, name: str, exc: Exception) -> None:
         detail = f"{type(exc).__name__}: {exc}"[:200]

@@ -7,6 +7,7 @@ and then applies them with :func:`kiosk.core.state.apply`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,9 @@ from kiosk.events import Event
 DEVICE_STATUSES = ("ok", "paper_low", "paper_out", "cover_open", "offline", "error", "absent")
 SCORES = ("good", "fair", "poor")
 MAX_REASON_CHARS = 40
+DEVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,39}")
+MAX_DEVICES = 32
+MAX_DETAIL_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,13 +277,20 @@ def _open(ctx: _Ctx, cmd: c.Open) -> list[Event]:
 
 
 def _report_device(ctx: _Ctx, cmd: c.ReportDevice) -> list[Event]:
+    # Every status reply and MQTT state message carries all devices: bound their number
+    # and size, so no reporter can make those grow without limit.
+    if not isinstance(cmd.device, str) or not DEVICE_NAME.fullmatch(cmd.device):
+        raise _Reject("bad_device_name")
     if cmd.status not in DEVICE_STATUSES:
-        raise _Reject("bad_device_status", status=cmd.status)
+        raise _Reject("bad_device_status", status=str(cmd.status)[:20])
     known = ctx.s.devices.get(cmd.device)
-    if known == {"status": cmd.status, "detail": cmd.detail}:
+    if known is None and len(ctx.s.devices) >= MAX_DEVICES:
+        raise _Reject("too_many_devices", limit=MAX_DEVICES)
+    detail = str(cmd.detail or "")[:MAX_DETAIL_CHARS]
+    if known == {"status": cmd.status, "detail": detail}:
         return []  # only changes become events
     return [ctx.event(ev.DEVICE_STATUS,
-                      data={"device": cmd.device, "status": cmd.status, "detail": cmd.detail})]
+                      data={"device": cmd.device, "status": cmd.status, "detail": detail})]
 
 
 def _rate(ctx: _Ctx, cmd: c.Rate) -> list[Event]:

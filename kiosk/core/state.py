@@ -141,8 +141,48 @@ def apply(s: State, e: Event) -> State:
         _drop_stale(s, (e.service,))
     elif e.type == ev.TRANSFERRED:
         _drop_stale(s, (e.data["from_service"], e.data["to_service"]))
-    elif e.type in (ev.PAUSED, ev.CLOSED):
+    elif e.type in (ev.PAUSED, ev.CLOSED, ev.CLOCK_CORRECTED):
         _drop_stale(s, tuple(s.heaps))
+    return s
+
+
+def _raise_floor(s: State, floor: dict[str, int]) -> None:
+    for prefix, n in floor.items():
+        if prefix in s.last_number:
+            s.last_number[prefix] = max(s.last_number[prefix], n)
+
+
+def _carry(s: State, e: Event) -> State:
+    """Apply ``clock_corrected``: the right day as its events left it, plus the hall as
+    the wrong day left it (see :mod:`kiosk.core.correction`)."""
+    if s.day != e.day:
+        s = new_state(s.config, e.day, s.devices)
+    _raise_floor(s, e.data["floor"])
+    for rec in e.data["counters"]:
+        c = s.counters.get(rec["id"])
+        if c is not None:
+            c.status, c.reason, c.redirect = rec["status"], rec["reason"], rec["redirect"]
+            c.current, c.priority_streak = None, 0
+    for rec in e.data["carried"]:
+        if rec["service"] not in s.waiting:
+            continue  # a service no longer offered: nothing to queue for
+        old = s.tickets.get(rec["id"])
+        if old is not None:
+            _unwait(s, old)
+        s.issued += 1
+        t = Ticket(rec["id"], rec["service"], rec["number"], s.issued, rec["issued_at"],
+                   rec["priority"], recalls=rec["recalls"])
+        s.tickets[t.id] = t
+        c = s.counters.get(rec["counter"]) if rec["status"] == CALLED else None
+        if c is not None:
+            t.status, t.counter = CALLED, c.id
+            c.current = t.id
+            continue
+        t.pinned = rec["pinned"] if rec["pinned"] in s.counters else None
+        if rec["head"]:
+            s.reinstated += 1
+            t.head = s.reinstated
+        _wait(s, t)
     return s
 
 
@@ -150,6 +190,13 @@ def _apply(s: State, e: Event) -> State:
     kind = e.type
     if kind == ev.DAY_STARTED:
         return new_state(s.config, e.day, s.devices)
+    if kind == ev.CLOCK_CORRECTED:
+        return _carry(s, e)
+    if kind == ev.NUMBERS_RESTORED:
+        if s.day != e.day:
+            s = new_state(s.config, e.day, s.devices)
+        _raise_floor(s, e.data["floor"])
+        return s
     if kind == ev.ISSUED:
         number = e.data["number"]
         s.issued += 1

@@ -140,6 +140,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "评价选项无效，请选择满意、一般或不满意。",
         "Invalid rating. Please choose satisfied, fair or dissatisfied.",
     ),
+    "bad_device_name": (
+        "设备名称无效：请使用 1–40 个字母、数字或 _.:- 字符。",
+        "Invalid device name: use 1–40 letters, digits or _.:- characters.",
+    ),
+    "too_many_devices": (
+        "已登记的设备已达 {limit} 个上限，无法再添加新设备。",
+        "The limit of {limit} reported devices is reached; no new device can be added.",
+    ),
     "bad_device_status": (
         "设备状态“{status}”无效。",
         "Unknown device status '{status}'.",

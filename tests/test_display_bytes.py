@@ -1,9 +1,16 @@
 """Exact bytes on the wire for each display protocol: call, recall, pause with redirect,
 idle. The display opens the slave end of a real pty (or ``loop://``) through pyserial,
-exactly as in production; the test reads the other end."""
+exactly as in production; the test reads the other end.
+
+CD5220 streams are also walked by :func:`violations`, which reads them the way the
+unit's firmware would under the manual's "CD5220 standard mode command list": while
+``ESC Q A`` / ``ESC Q B`` (string display on the upper / lower line) are in use, no other
+command may be used until ``CLR`` (0C) or ``CAN`` (18) changes the mode; the two line
+writes go together (the manual writes both lines in a row)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +33,70 @@ def expect(pty: Pty, want: bytes) -> None:
 
 def cd(upper: bytes, lower: bytes = b"") -> bytes:
     return b"\x1bQA" + upper.ljust(20) + b"\r" + b"\x1bQB" + lower.ljust(20) + b"\r"
+
+
+ESC, US = 0x1B, 0x1F
+CLR, CAN, CR = 0x0C, 0x18, 0x0D
+SINGLE = {0x08: "BS", 0x09: "HT", 0x0A: "LF", 0x0B: "HOM", CLR: "CLR", CR: "CR",
+          CAN: "CAN"}
+# ESC x: total length of the command (the table's parameter counts)
+ESC_LEN = {0x11: 2, 0x12: 2, 0x13: 2, ord("@"): 2, ord("*"): 3, ord("_"): 3, ord("f"): 3,
+           ord("c"): 3, ord("="): 3, ord("%"): 3, ord("?"): 3, ord("l"): 4, ord("W"): 6}
+US_LEN = {0x01: 2, 0x02: 2, 0x03: 2, 0x0A: 2, 0x0D: 2, ord("B"): 2, ord("@"): 2,
+          ord("E"): 3}
+
+
+def violations(data: bytes) -> list[str]:
+    """Every breach of the manual's rules in ``data``, read from a display in normal mode.
+
+    Also reports what the table does not define, and line writes that are not exactly
+    20 bytes followed by CR (``ESC Q A [n]x20 CR``).
+    """
+    found: list[str] = []
+    mode = "normal"
+    i = 0
+    while i < len(data):
+        b = data[i]
+        if b == ESC and data[i + 1:i + 2] == b"Q" and data[i + 2:i + 3] in (b"A", b"B"):
+            end = data.find(b"\r", i + 3)
+            if end < 0 or end - (i + 3) != 20:
+                found.append(f"@{i}: ESC Q {chr(data[i + 2])} text is not 20 bytes + CR")
+                end = len(data) - 1 if end < 0 else end
+            mode = "string"
+            i = end + 1
+            continue
+        if b in (CLR, CAN):
+            mode = "normal"
+            i += 1
+            continue
+        if b in SINGLE:
+            name, size = SINGLE[b], 1
+        elif b == ESC and i + 1 < len(data) and data[i + 1] in ESC_LEN:
+            name, size = f"ESC {chr(data[i + 1])!r}", ESC_LEN[data[i + 1]]
+        elif b == US and i + 1 < len(data) and data[i + 1] in US_LEN:
+            name, size = f"US {chr(data[i + 1])!r}", US_LEN[data[i + 1]]
+        elif b in (ESC, US):
+            found.append(f"@{i}: {data[i:i + 2].hex(' ')} is not in the command table")
+            name, size = "?", 2
+        else:
+            name, size = "text", 1
+        if mode == "string":
+            found.append(f"@{i}: {name} sent in string mode (after ESC Q A/B, before "
+                         "CLR/CAN)")
+        i += size
+    return found
+
+
+def test_the_checker_catches_a_command_in_string_mode() -> None:
+    line = b"\x1bQA" + b"A012".ljust(20) + b"\r" + b"\x1bQB" + b" " * 20 + b"\r"
+    assert violations(b"\x1b@\x0c" + line + line) == []  # line writes go together
+    assert violations(line + b"\x0c\x1b*\x01" + line) == []  # CLR first: allowed
+    assert violations(line + b"\x18\x1f\x45\x03" + line) == []  # CAN first: allowed
+    bad = violations(line + b"\x1b*\x01")
+    assert len(bad) == 1 and "ESC '*'" in bad[0]
+    assert violations(line + b"\x1f\x45\x00")  # a blink command is a command too
+    assert violations(line + b"x")  # and so is loose text
+    assert violations(b"\x1bQA" + b"short\r")  # a line is exactly 20 bytes
 
 
 @pytest.fixture
@@ -96,12 +167,61 @@ def test_cd5220_chinese_unit_in_gb18030(pty: Pty, open_display: Any) -> None:
     expect(pty, cd("暂停服务".encode("gb18030"), "请到2号窗口".encode("gb18030")))
 
 
-def test_cd5220_flashes_by_dimming_after_a_call(pty: Pty, open_display: Any) -> None:
+@pytest.mark.parametrize("style", ["brightness", "blink"])
+def test_calls_and_flashes_keep_the_string_mode_rule(pty: Pty, open_display: Any,
+                                                     style: str) -> None:
+    """Whatever the interleaving of flash steps and new screens, no command but CLR/CAN
+    ever follows a line write."""
+    d, _ = open_display(protocol="cd5220", counters=[3], flash=2, flash_ms=10,
+                        flash_style=style)
+    for n in range(12):
+        d.handle(event("called", f"A{n:03d}", 3), status((3, "open", f"A{n:03d}", None)))
+        time.sleep((n % 4) * 0.012)  # new screens before, during and after a flash
+    d.handle(event("finished", "A011", 3), status((3, "open", None, None)))
+    data = pty.read_quiet(0.5)
+    assert data.startswith(HELLO)
+    assert data.count(b"\x1bQA") >= 13
+    assert violations(data) == []
+
+
+def test_brightness_flash_leaves_string_mode_first(pty: Pty, open_display: Any) -> None:
     d, _ = open_display(protocol="cd5220", counters=[3], flash=2, flash_ms=20)
-    expect(pty, HELLO + cd(b"Welcome"))
+    assert pty.read(len(HELLO) + 48) == HELLO + cd(b"Welcome")
     d.handle(event("called", "A012", 3), status((3, "open", "A012", None)))
-    dim, bright = b"\x1b*\x01", b"\x1b*\x04"
-    expect(pty, cd(b"A012 to counter 3") + (dim + bright) * 2)
+    call = cd(b"A012 to counter 3")
+    dim, bright = b"\x0c\x1b*\x01" + call, b"\x0c\x1b*\x04" + call
+    want = call + (dim + bright) * 2
+    assert pty.read(len(want)) == want
+    assert pty.read_quiet(0.2) == b""
+
+
+def test_a_flash_cut_short_is_undone_by_clr_then_brightness(pty: Pty,
+                                                            open_display: Any) -> None:
+    d, _ = open_display(protocol="cd5220", counters=[3], flash=2, flash_ms=1000)
+    assert pty.read(len(HELLO) + 48) == HELLO + cd(b"Welcome")
+    d.handle(event("called", "A012", 3), status((3, "open", "A012", None)))
+    call = cd(b"A012 to counter 3")
+    dim = b"\x0c\x1b*\x01" + call
+    assert pty.read(len(call + dim)) == call + dim  # the first step: dimmed
+    d.handle(event("called", "A013", 3), status((3, "open", "A013", None)))
+    nxt = cd(b"A013 to counter 3")
+    want = b"\x0c\x1b*\x04" + nxt  # back to full brightness, out of string mode first
+    assert pty.read(len(want)) == want
+
+
+def test_blink_variant_uses_us_e_between_clr_and_the_lines(pty: Pty,
+                                                          open_display: Any) -> None:
+    """``flash_style = "blink"``: the variant's ``US E n`` (n x 50 ms on/off) for
+    ``flash`` blinks of ``flash_ms``, then ``US E 0``; the display is never dimmed."""
+    d, _ = open_display(protocol="cd5220", counters=[3], flash=2, flash_ms=100,
+                        flash_style="blink")
+    hello = HELLO + b"\x1fE\x00"  # a blink left over from before a replug stops
+    assert pty.read(len(hello) + 48) == hello + cd(b"Welcome")
+    d.handle(event("called", "A012", 3), status((3, "open", "A012", None)))
+    call = cd(b"A012 to counter 3")
+    want = call + b"\x0c\x1fE\x02" + call + b"\x0c\x1fE\x00" + call
+    assert pty.read(len(want)) == want
+    assert pty.read_quiet(0.2) == b""
 
 
 def test_cd5220_hall_shows_latest_calls_and_pause_notice(pty: Pty, open_display: Any) -> None:

@@ -17,8 +17,9 @@ from typing import Protocol
 
 from drivers.display.spec import DisplaySpec
 
-ESC = b"\x1b"
+ESC, US = b"\x1b", b"\x1f"
 CLEAR, HOME, CR = b"\x0c", b"\x0b", b"\r"
+BLINK_OFF = US + b"E\x00"  # US E 0: stop blinking, display steady
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,18 +57,26 @@ class DisplayProtocol(Protocol):
         """The bytes that put ``screen`` on the display."""
 
     def after(self, screen: Screen) -> list[bytes]:
-        """Timed steps sent ``flash_ms`` apart after ``draw`` (a flash), maybe none."""
+        """Timed steps sent ``flash_ms`` apart after ``draw`` (a flash), maybe none; an
+        empty step only waits."""
 
     def restore(self) -> bytes:
         """Undo a flash cut short by the next screen."""
 
 
 class Cd5220:
-    """CD5220: ``ESC @`` init, ``0C`` clear, ``0B`` home, ``ESC DC1`` overwrite mode,
-    ``ESC Q A``/``ESC Q B`` + 20 chars + CR per line, ``ESC * n`` brightness 1-4.
+    """CD5220 standard mode: ``ESC @`` init, ``0C`` clear, ``0B`` home, ``ESC DC1``
+    overwrite mode, ``ESC Q A``/``ESC Q B`` + 20 chars + CR per line, ``ESC * n``
+    brightness 1-4, and on some variants ``US E n`` to blink.
 
-    The unit has no portable blink command, so a call "flashes" by dimming and
-    restoring the brightness ``flash`` times.
+    The manual's rule: after ``ESC Q A``/``ESC Q B`` the unit is in string mode and takes
+    no command but the two line writes until ``CLR`` (0C) or ``CAN`` (18) ends the mode.
+    So every flash step starts with ``CLR`` (it blanks the screen, which is why the
+    lines are written again after the step's command), and so does ``restore``.
+
+    A call "flashes" either by dimming and restoring the brightness ``flash`` times
+    (``flash_style = "brightness"``, in every CD5220 table), or with the variant's blink
+    command (``"blink"``): ``US E n`` blinks ``n`` x 50 ms on and off, ``US E 0`` stops.
     """
 
     lines, columns = 2, 20
@@ -75,10 +84,16 @@ class Cd5220:
     def __init__(self, spec: DisplaySpec) -> None:
         self.encoding = spec.encoding
         self.flash = spec.flash
+        self.blink = spec.flash_style == "blink"
         self.bright = ESC + b"*" + bytes([spec.brightness])
+        # the blink's half period is flash_ms, in the command's 50 ms units
+        self.blink_on = US + b"E" + bytes([max(1, min(254, round(spec.flash_ms / 50)))])
 
     def hello(self) -> bytes:
-        return ESC + b"@" + CLEAR + HOME + ESC + b"\x11" + self.bright
+        # ESC @ may be ignored by a unit still in string mode (a cable replug without a
+        # power cut); the CLR that follows ends that mode, so the rest always applies.
+        out = ESC + b"@" + CLEAR + HOME + ESC + b"\x11" + self.bright
+        return out + BLINK_OFF if self.blink else out
 
     def draw(self, screen: Screen) -> bytes:
         out = b""
@@ -87,12 +102,19 @@ class Cd5220:
         return out
 
     def after(self, screen: Screen) -> list[bytes]:
-        if not screen.flash:
+        if not screen.flash or not self.flash:
             return []
-        return [ESC + b"*\x01", self.bright] * self.flash
+        text = self.draw(screen)
+        if self.blink:
+            # the unit blinks by itself; empty steps only wait, flash_ms each
+            wait = [b""] * (2 * self.flash - 1)
+            return [CLEAR + self.blink_on + text, *wait, CLEAR + BLINK_OFF + text]
+        dim = CLEAR + ESC + b"*\x01" + text
+        return [dim, CLEAR + self.bright + text] * self.flash
 
     def restore(self) -> bytes:
-        return self.bright
+        """Leave string mode and undo a flash; the next ``draw`` follows at once."""
+        return CLEAR + (BLINK_OFF if self.blink else self.bright)
 
 
 class LineText:

@@ -16,6 +16,7 @@ from kiosk.errors import ConfigError
 PROTOCOLS = ("cd5220", "linetext")
 ENCODINGS = ("ascii", "gb2312", "gb18030")
 CHECKSUMS = ("none", "sum8", "xor8")
+FLASH_STYLES = ("brightness", "blink")  # cd5220: ESC * n pulses, or the variant's US E n
 LANGUAGES = ("zh", "en")
 _MISSING = object()
 
@@ -46,6 +47,7 @@ class DisplaySpec:
     idle_text: str | None = None  # None: the catalogue's display_idle
     flash: int = 2  # brightness pulses after a call (cd5220); 0 turns them off
     flash_ms: int = 150
+    flash_style: str = "brightness"
     brightness: int = 4
     columns: int = 20
     lines: int = 2
@@ -98,6 +100,14 @@ def parse_one(item: Any, i: int) -> DisplaySpec:
     checksum = opt(sec, "checksum", str, "none")
     if checksum not in CHECKSUMS:
         raise ConfigError(sec.key("checksum"), f"{checksum!r} is not one of {CHECKSUMS}")
+    flash_style = opt(sec, "flash_style", str, "brightness")
+    if flash_style not in FLASH_STYLES:
+        raise ConfigError(sec.key("flash_style"), f"{flash_style!r} is not one of "
+                          f"{', '.join(FLASH_STYLES)}", '"blink" only if the unit\'s command '
+                          'table lists US E n (1F 45 n)')
+    if not cd and "flash_style" in sec.data:
+        raise ConfigError(sec.key("flash_style"), "applies to protocol cd5220 only",
+                          "remove it; a linetext board blinks with its blink_code")
     terminator = opt(sec, "line_terminator", str, "\r\n").encode("latin-1", "replace")
 
     def number(key: str, default: float, lo: float, hi: float) -> Any:
@@ -112,6 +122,7 @@ def parse_one(item: Any, i: int) -> DisplaySpec:
         baudrate=number("baudrate", 9600, 300, 921600), language=language,
         encoding=encoding, idle_text=opt(sec, "idle_text", str, None),
         flash=number("flash", 2, 0, 10), flash_ms=number("flash_ms", 150, 10, 2000),
+        flash_style=flash_style,
         brightness=number("brightness", 4, 1, 4),
         columns=20 if cd else number("columns", 24, 4, 256),
         lines=2 if cd else number("lines", 1, 1, 2),

@@ -59,3 +59,8 @@ class DeviceWarning(KioskWarning):
 
 class ClockWarning(KioskWarning):
     """The wall clock is not synchronised or stepped backwards."""
+
+
+class SocketPathError(ControlError, ValueError):
+    """The control socket path is not ours to use: another kind of file or a symbolic link
+    sits there, or its directory is open to other users. Nothing was removed."""

@@ -205,6 +205,27 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # --- counter hardware: display, voice, buttons (issue 5) -------------------------
     "display_counter_paused": ("{counter}号窗口暂停服务", "Counter {counter} paused"),
     "display_redirect_short": ("请到{redirect}号窗口", "Counter {redirect}, please"),
+    # --- control socket and the kiosk command (issue 8) -------------------------------
+    "busy": (
+        "取号服务正在处理其他请求，请稍候再试。",
+        "The kiosk service is busy with other requests. Please try again in a moment.",
+    ),
+    "not_permitted": (
+        "抱歉，当前账户无权操作取号服务，请使用取号服务的账户或管理员账户操作。",
+        "Sorry, this account may not control the kiosk service. Please use the kiosk's "
+        "account or an administrator account.",
+    ),
+    "socket_path_unusable": (
+        "控制接口路径无法使用，未删除任何文件",
+        "The control socket path cannot be used; no file was removed",
+    ),
+    "storage_unusable": (
+        "数据库无法使用，取号服务没有启动。请按下面的说明处理（检查磁盘空间和文件权限，"
+        "或从备份恢复），然后再启动服务；自动重启无法解决此问题。",
+        "The database cannot be used, so the kiosk service did not start. Please act on the "
+        "note below (check disk space and file permissions, or restore a backup), then "
+        "start the service again; restarting it alone will not help.",
+    ),
 }
 
 

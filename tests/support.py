@@ -77,3 +77,24 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(0.01)
+
+
+def raw_exchange(path: Path, data: bytes, timeout: float = 10.0) -> list[bytes]:
+    """Send ``data`` as-is on a fresh connection to the control socket at ``path``, then
+    read until the server closes; return the reply lines (hang detection: ``timeout``)."""
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(str(path))
+        s.sendall(data)
+        got = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            got += chunk
+    return got.splitlines()

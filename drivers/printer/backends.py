@@ -5,10 +5,12 @@ job, close. The escpos backends only move bytes (``_raw``/``_read``) and are ope
 ticket, so a printer that was unplugged or power-cycled is found again on the next ticket
 without a restart.
 
-Timeouts are set on every channel that has one: ``Network`` defaults to 60 s and
-``Serial`` has no write timeout (a printer that drops DSR would block a write forever).
+Timeouts are set on every link that has one: ``Network`` defaults to 60 s (we pass the
+I/O timeout; it bounds connect and each ``sendall``) and ``Serial`` has no write timeout
+(a printer that drops DSR would block a write forever; :class:`SerialChannel` sets one).
 ``File`` (``/dev/usb/lp0``) cannot time out at all; the caller bounds every session with
-a deadline thread for that reason.
+a deadline thread for that reason. Status goes through :mod:`.channels`, never through
+python-escpos's ``query_status``; see :mod:`.status`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from drivers.printer import status
+from drivers.printer.channels import Channel, SerialChannel, SocketChannel, UsbChannel
 from drivers.printer.job import Job
 from drivers.printer.settings import PrinterSettings
 
@@ -46,35 +49,52 @@ class Backend(Protocol):
 
 
 class EscposSession:
-    def __init__(self, printer: Any) -> None:
+    """A python-escpos printer, with a :class:`Channel` when the link can answer."""
+
+    def __init__(self, printer: Any, channel: Channel | None, reply_s: float) -> None:
         self.printer = printer
+        self.channel = channel
+        self.reply_s = reply_s
 
     def status(self) -> status.Reading | None:
-        return status.query(self.printer)
+        if self.channel is None:  # write only: send nothing it cannot answer
+            return None
+        return status.query(self.channel, self.reply_s)
 
     def send(self, job: Job) -> None:
-        self.printer._raw(job.data)
+        if self.channel is None:
+            self.printer._raw(job.data)
+            return
+        self.channel.write(job.data)
+        # the printer answers DLE EOT sequences that happen to be in the raster data;
+        # take those answers off the line now, before the next query listens
+        status.absorb(self.channel, status.embedded_queries(job.data), self.reply_s)
 
 
 class EscposBackend:
-    """A python-escpos printer class, built fresh for each session by ``factory``."""
+    """A python-escpos printer class, built fresh for each session by ``factory``.
+
+    ``channel`` makes the status channel on the opened printer; ``None`` for a link
+    that cannot answer (``File``), which then gets no status query at all.
+    """
 
     wants_image = False
 
     def __init__(self, url: str, factory: Callable[[], Any],
-                 after_open: Callable[[Any], None] | None = None) -> None:
+                 channel: Callable[[Any], Channel] | None = None,
+                 reply_s: float = status.REPLY_S) -> None:
         self.url = url
         self.factory = factory
-        self.after_open = after_open
+        self.channel = channel
+        self.reply_s = reply_s
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         printer = self.factory()
         try:
             printer.open()  # raises DeviceNotFoundError when unplugged or unreachable
-            if self.after_open is not None:
-                self.after_open(printer)
-            yield EscposSession(printer)
+            channel = self.channel(printer) if self.channel is not None else None
+            yield EscposSession(printer, channel, self.reply_s)
         finally:
             with contextlib.suppress(Exception):  # closing a dead link must not mask why
                 printer.close()
@@ -156,13 +176,6 @@ class PreviewBackend:
         yield PreviewSession(self.directory)
 
 
-def _serial_timeouts(timeout: float) -> Callable[[Any], None]:
-    def apply(printer: Any) -> None:
-        printer.device.write_timeout = timeout
-
-    return apply
-
-
 def open_backend(settings: PrinterSettings) -> Backend:
     """The backend for ``settings.url``. Nothing is opened until the first session.
 
@@ -171,6 +184,7 @@ def open_backend(settings: PrinterSettings) -> Backend:
     the kiosk becoming ready after a power cut.
     """
     ep, t = settings.endpoint, settings.io_timeout_s
+    reply = min(status.REPLY_S, t)
     profile = settings.profile
     opts = ep.options
     if ep.scheme == "preview":
@@ -183,7 +197,7 @@ def open_backend(settings: PrinterSettings) -> Backend:
 
             return Network(ep.target, ep.port, timeout=t, profile=profile)
 
-        return EscposBackend(settings.url, network)
+        return EscposBackend(settings.url, network, lambda p: SocketChannel(p.device), reply)
     if ep.scheme == "serial":
         kw = {k: v for k, v in opts.items() if k != "timeout"}
 
@@ -192,7 +206,7 @@ def open_backend(settings: PrinterSettings) -> Backend:
 
             return Serial(ep.target, timeout=t, profile=profile, **kw)
 
-        return EscposBackend(settings.url, serial, _serial_timeouts(t))
+        return EscposBackend(settings.url, serial, lambda p: SerialChannel(p.device, t), reply)
     if ep.scheme == "file":
         def file() -> Any:
             from escpos.printer import File
@@ -207,4 +221,4 @@ def open_backend(settings: PrinterSettings) -> Backend:
         return Usb(ep.vendor, ep.product, timeout=int(t * 1000), in_ep=opts.get("in_ep", 0x82),
                    out_ep=opts.get("out_ep", 0x01), profile=profile)
 
-    return EscposBackend(settings.url, usb)
+    return EscposBackend(settings.url, usb, UsbChannel, reply)

@@ -41,6 +41,9 @@ from kiosk.status import Status
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 NOT_PRINTED = " not printed: "
+# a link that cannot answer status (file://, dummy://) gets no query; the core has no
+# "unknown" status, so it reads "ok" while writes succeed, and says why
+UNCHECKED = Reading("ok", "this link cannot report paper or cover; judged by the write")
 
 
 def unprinted_ticket(event: Event) -> str | None:
@@ -140,7 +143,7 @@ class PrinterSubscriber:
             # it ran out or opened while printing: the ticket may be cut short
             return False, dataclasses.replace(after, detail=after.detail + ", ticket may be "
                                               "incomplete")
-        return True, after or before or Reading("ok")
+        return True, after or before or UNCHECKED
 
     def _fault(self, exc: Exception) -> Reading:
         if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError too
@@ -211,7 +214,7 @@ class PrinterSubscriber:
 
     def _probe(self) -> Reading:
         try:
-            reading = self._session(lambda s: s.status()) or Reading("ok")
+            reading = self._session(lambda s: s.status()) or UNCHECKED
         except Exception as exc:
             reading = self._fault(exc)
         self._report(reading)

@@ -1,0 +1,80 @@
+"""A serial printer on a pty pair that answers each DLE EOT with ONE byte, as Epson's
+ESC/POS reference says; and what reaches a write-only /dev/usb/lp0 (the File backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import drivers.printer as printer
+from drivers.printer import backends, settings
+from drivers.printer import ticket as tk
+from kiosk.clock import FakeClock
+from tests.printer_fakes import FakeSerialPrinter, Reports, device_status, issue, issued, kiosk
+from tests.support import make_config, wait_for
+
+
+@pytest.fixture
+def pty_printer() -> Iterator[FakeSerialPrinter]:
+    fake = FakeSerialPrinter()
+    yield fake
+    fake.close()
+
+
+def test_serial_printer_comes_online_and_prints(pty_printer: FakeSerialPrinter, tmp_path: Path,
+                                                clock: FakeClock) -> None:
+    # python-escpos's own Serial._read() is read(16): pyserial then waits for 16 bytes or
+    # the timeout, so every probe of a one-byte-per-query printer timed out
+    with kiosk(tmp_path, clock, pty_printer.url(baudrate=19200)) as (svc, sub):
+        wait_for(lambda: device_status(svc).get("status") == "ok", timeout=10)
+        event = issue(svc)
+        wait_for(lambda: len(pty_printer.jobs) == 1, timeout=10)
+        assert pty_printer.jobs[0] == sub.renderer.render(tk.from_event(event, svc.config)).data
+        wait_for(lambda: sub.last_status == "ok")
+        assert device_status(svc)["status"] == "ok"
+        assert printer.unprinted_ticket(svc.store.events()[-1]) is None
+        # four queries before the ticket and four after, each answered by one byte
+        assert len(pty_printer.printer.answered) >= 8
+
+
+def test_serial_faults_are_read_from_the_right_query(pty_printer: FakeSerialPrinter) -> None:
+    pty_printer.mode = "cover_open"
+    backend = backends.open_backend(settings.parse({"url": pty_printer.url(), "timeout_s": 2}))
+    with backend.session() as session:
+        reading = session.status()
+    assert reading is not None and reading.status == "cover_open"
+    assert "DLE EOT 2 bit 2" in reading.detail
+
+
+def test_serial_link_has_a_write_timeout(pty_printer: FakeSerialPrinter) -> None:
+    # python-escpos opens Serial with dsrdtr=True and no write timeout: a printer that
+    # holds off flow control would block a write forever
+    backend = backends.open_backend(settings.parse({"url": pty_printer.url(timeout=1.5)}))
+    assert isinstance(backend, backends.EscposBackend)
+    with backend.session() as session:
+        assert isinstance(session, backends.EscposSession)
+        assert session.printer.device.write_timeout == 1.5
+
+
+def test_network_link_has_its_timeout() -> None:
+    backend = backends.open_backend(settings.parse({"url": "tcp://127.0.0.1:9?timeout=2.5"}))
+    assert isinstance(backend, backends.EscposBackend)
+    assert backend.factory().timeout == 2.5  # python-escpos's default would be 60 s
+
+
+def test_file_backend_gets_exactly_the_job_and_no_status_query(tmp_path: Path) -> None:
+    lp0 = tmp_path / "lp0"
+    lp0.touch()
+    reports = Reports()
+    sub = printer.build(make_config(printer={"url": f"file://{lp0}"}), reports)
+    try:
+        event = issued("A001", "A")
+        sub.handle(event, None)  # type: ignore[arg-type]
+        expected = sub.renderer.render(tk.from_event(event, sub.config)).data
+        assert lp0.read_bytes() == expected  # no 10 04 n before or after
+        assert reports.statuses[-1] == "ok"  # judged by the write, not by an answer
+        assert not any(d.startswith("A001 not printed") for d in reports.details)
+    finally:
+        sub.close()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from hypothesis import given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from PIL import ImageFont
 
@@ -26,6 +27,7 @@ MEASURES: dict[str, Callable[[], Callable[[str], float]]] = {
 
 
 @pytest.mark.parametrize("kind", list(MEASURES))
+@hsettings(deadline=None)  # the first font load takes a moment on a busy machine
 @given(text=st.text(alphabet="理赔业务办理材料，。 abcdefghij", max_size=80),
        width=st.integers(4, 40))
 def test_wrap_keeps_text_and_width(kind: str, text: str, width: int) -> None:

@@ -33,6 +33,11 @@ at all the kiosk writes PNG tickets to ``~/.local/state/counter-kiosk/tickets``)
 ``profile``
     A python-escpos printer profile name (e.g. ``"TM-T20II"``) for its cutter, image and
     QR capabilities and its dot width; default: the generic profile.
+``realtime_off``
+    Send ``GS ( D`` after ``ESC @`` so that raster bytes that happen to read
+    ``DLE DC4 1 m t`` do not fire a drawer/buzzer pulse mid-ticket. Default: true for
+    the profiles whose Epson reference lists the command (``GS_PAREN_D_PROFILES``),
+    false otherwise, since a printer without it may print its bytes.
 """
 
 from __future__ import annotations

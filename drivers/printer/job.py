@@ -31,6 +31,11 @@ from drivers.printer.ticket import Block, Qr, Rule, Ticket
 from drivers.printer.wrap import columns, wrap
 
 CHINESE_MODE_ON = b"\x1c\x26"  # FS &: select Kanji/Chinese character mode
+# GS ( D, m=20, a=1, b=0: do not process DLE DC4 fn=1 (real-time pulse) until the next
+# ESC @. Epson's reference recommends it when bit-image data may hold real-time command
+# bytes. a=2 (DLE DC4 fn=2, power off) is disabled by default already. It does NOT stop
+# DLE EOT answers: those are handled on the status side (drivers.printer.status).
+REALTIME_PULSE_OFF = b"\x1d(D\x03\x00\x14\x01\x00"
 DOTS = {58: 384, 80: 576}  # printable dots at 203 dpi
 # Many 58 mm printers have small receive buffers: send images in bands, not one block.
 FRAGMENT_HEIGHT = 240
@@ -116,6 +121,8 @@ class Renderer:
     def render(self, ticket: Ticket, *, with_image: bool = False) -> Job:
         p = self._dummy()
         p.hw("INIT")
+        if self.settings.realtime_off:  # a printer setting, from its profile or the config
+            p._raw(REALTIME_PULSE_OFF)
         img = self.image(ticket) if with_image else None
         if self.mode == "image":
             for block in ticket.blocks():

@@ -20,7 +20,14 @@ SCHEMES = ("usb", "serial", "tcp", "file", "dummy", "preview")
 MODES = ("image", "gb18030")
 WIDTHS = (58, 80)
 KEYS = ("url", "paper_width_mm", "chinese_mode", "font", "qr", "timeout_s",
-        "retry_initial_s", "retry_max_s", "profile")
+        "retry_initial_s", "retry_max_s", "profile", "realtime_off")
+# python-escpos profiles of printers whose Epson ESC/POS reference lists GS ( D
+# ("Enable/disable real-time command"). python-escpos's capabilities.json has no such
+# feature, so this is our table; a printer without the command could print its bytes.
+GS_PAREN_D_PROFILES = frozenset({
+    "TM-L90", "TM-P80", "TM-P80-42col", "TM-T20II", "TM-T20II-42col", "TM-T88IV",
+    "TM-T88V", "TM-U220", "TM-U220B",
+})
 # query parameters each scheme understands; anything else is a typo
 _QUERY: dict[str, dict[str, type]] = {
     "usb": {"in_ep": int, "out_ep": int, "timeout": float},
@@ -57,6 +64,7 @@ class PrinterSettings:
     retry_initial_s: float = 1.0
     retry_max_s: float = 30.0
     profile: str | None = None
+    realtime_off: bool = False  # send GS ( D to disable real-time pulses during a job
 
     @property
     def io_timeout_s(self) -> float:
@@ -176,8 +184,13 @@ def parse(raw: dict[str, Any] | None, base: Path | None = None) -> PrinterSettin
         if profile not in CAPABILITIES["profiles"]:
             raise _bad("profile", f"{profile!r} is not a python-escpos printer profile",
                        "see `python-escpos` capabilities, e.g. \"TM-T20II\", or remove it")
+    realtime_off = raw.get("realtime_off", profile in GS_PAREN_D_PROFILES)
+    if not isinstance(realtime_off, bool):
+        raise _bad("realtime_off", f"must be true or false, got {realtime_off!r}",
+                   "true only if the printer's manual lists GS ( D")
     return PrinterSettings(
         url=url, endpoint=parse_url(url, base), paper_width_mm=width, chinese_mode=mode,
         font=font, qr=qr, timeout_s=_number(raw, "timeout_s", 5.0, 0, 120),
         retry_initial_s=initial, retry_max_s=ceiling, profile=profile,
+        realtime_off=realtime_off,
     )

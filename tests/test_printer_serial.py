@@ -3,14 +3,17 @@ ESC/POS reference says; and what reaches a write-only /dev/usb/lp0 (the File bac
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import drivers.printer as printer
-from drivers.printer import backends, settings
+from drivers.printer import backends, settings, status
 from drivers.printer import ticket as tk
+from drivers.printer.job import Job
 from kiosk.clock import FakeClock
 from tests.printer_fakes import FakeSerialPrinter, Reports, device_status, issue, issued, kiosk
 from tests.support import make_config, wait_for
@@ -76,5 +79,57 @@ def test_file_backend_gets_exactly_the_job_and_no_status_query(tmp_path: Path) -
         assert lp0.read_bytes() == expected  # no 10 04 n before or after
         assert reports.statuses[-1] == "ok"  # judged by the write, not by an answer
         assert not any(d.startswith("A001 not printed") for d in reports.details)
+    finally:
+        sub.close()
+
+
+def test_a_big_job_gets_its_time_on_the_wire(pty_printer: FakeSerialPrinter) -> None:
+    # ~100 KB of raster takes ~9 s at 115200 baud: a 5 s write timeout would cut
+    # every image ticket on a real serial line (a pty moves it at memory speed)
+    backend = backends.open_backend(settings.parse({"url": pty_printer.url(baudrate=9600,
+                                                                           timeout=1.5)}))
+    assert isinstance(backend, backends.EscposBackend) and backend.bytes_per_s == 960
+    data = b"\x1b@" + b"x" * 9600
+    with backend.session() as session:
+        assert isinstance(session, backends.EscposSession)
+        session.send(Job("A001", data))
+        assert session.printer.device.write_timeout == pytest.approx(1.5 + len(data) * 10 / 9600)
+    wait_for(lambda: pty_printer.jobs == [data])
+
+
+class SlowWire:
+    """A backend whose line moves 1,000 bytes a second; a send takes 0.5 s."""
+
+    url = "slow://"
+    wants_image = False
+    bytes_per_s = 1000.0
+
+    def __init__(self) -> None:
+        self.sent: list[Job] = []
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[SlowWire]:
+        yield self
+
+    def status(self) -> status.Reading | None:
+        return status.Reading("ok")
+
+    def send(self, job: Job) -> None:
+        time.sleep(0.5)
+        self.sent.append(job)
+
+
+def test_the_session_deadline_includes_the_jobs_wire_time() -> None:
+    backend = SlowWire()
+    reports = Reports()
+    s = settings.parse({"url": "dummy://", "timeout_s": 0.2, "retry_initial_s": 30,
+                        "retry_max_s": 30, "chinese_mode": "gb18030"})
+    sub = printer.PrinterSubscriber(make_config(), reports, s, backend)  # type: ignore[arg-type]
+    try:
+        wait_for(lambda: reports.statuses == ["ok"])
+        sub.handle(issued("A001", "A"), None)  # type: ignore[arg-type]
+        # ~1.2 KB at 1,000 bytes/s: the limit is 0.2 s + ~1.2 s, well above the 0.5 s send
+        assert [j.ticket for j in backend.sent] == ["A001"]
+        assert not any("not printed" in d for d in reports.details)
     finally:
         sub.close()

@@ -82,11 +82,12 @@ class EscposBackend:
 
     def __init__(self, url: str, factory: Callable[[], Any],
                  channel: Callable[[Any], Channel] | None = None,
-                 reply_s: float = status.REPLY_S) -> None:
+                 reply_s: float = status.REPLY_S, bytes_per_s: float | None = None) -> None:
         self.url = url
         self.factory = factory
         self.channel = channel
         self.reply_s = reply_s
+        self.bytes_per_s = bytes_per_s  # a serial line's speed; None: fast enough
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -206,7 +207,9 @@ def open_backend(settings: PrinterSettings) -> Backend:
 
             return Serial(ep.target, timeout=t, profile=profile, **kw)
 
-        return EscposBackend(settings.url, serial, lambda p: SerialChannel(p.device, t), reply)
+        baud = int(opts.get("baudrate", 9600))  # python-escpos's default
+        return EscposBackend(settings.url, serial, lambda p: SerialChannel(p.device, t), reply,
+                             bytes_per_s=baud / 10)  # 8N1: ten bits on the wire a byte
     if ep.scheme == "file":
         def file() -> Any:
             from escpos.printer import File

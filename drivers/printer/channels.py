@@ -36,11 +36,15 @@ class SerialChannel:
 
     def __init__(self, device: Any, write_timeout: float) -> None:
         self.device = device
+        self.write_timeout = write_timeout
         # python-escpos opens with no write timeout: a printer that holds off flow
         # control (or drops DSR) would block a write forever
         device.write_timeout = write_timeout
 
     def write(self, data: bytes) -> None:
+        # pyserial's write timeout bounds the whole write, so give a job its wire time
+        # too: ~100 KB of raster takes ~9 s at 115200 baud (10 bits a byte)
+        self.device.write_timeout = self.write_timeout + len(data) * 10 / self.device.baudrate
         self.device.write(data)
         # wait until it is on the wire, so the printer's answers to anything in ``data``
         # are already on their way when the caller starts listening
@@ -60,6 +64,9 @@ class SocketChannel:
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
+        # a 3-byte query right after a job would otherwise wait for the job's ACK
+        # (Nagle), and the printer may delay that ACK: ~40 ms per query on Linux
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def write(self, data: bytes) -> None:
         self.sock.sendall(data)  # bounded by the socket timeout python-escpos set

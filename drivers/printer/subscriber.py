@@ -123,7 +123,11 @@ class PrinterSubscriber:
             return False
         job = self.renderer.render(ticket, with_image=self.backend.wants_image)
         try:
-            printed, reading = self._session(lambda s: self._send(s, job))
+            # a slow serial line needs the job's wire time on top of timeout_s: an image
+            # ticket (~100 KB) takes ~9 s at 115200 baud, ~50 s at 19200
+            bps = getattr(self.backend, "bytes_per_s", None)  # serial backends only
+            wire = len(job.data) / bps if bps else 0.0
+            printed, reading = self._session(lambda s: self._send(s, job), wire)
         except Exception as exc:
             printed, reading = False, self._fault(exc)
         self._report(reading, None if printed else ticket.number)
@@ -154,13 +158,14 @@ class PrinterSubscriber:
         log.error("printer %s: %s: %s", self.backend.url, type(exc).__name__, exc)
         return Reading("error", f"{type(exc).__name__}: {exc}"[:160])
 
-    def _session(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in a session on an I/O thread; give up ``timeout_s`` after the call.
+    def _session(self, work: Callable[[Session], T], extra_s: float = 0.0) -> T:
+        """Run ``work`` in a session on an I/O thread; give up ``timeout_s`` (plus
+        ``extra_s``, a job's time on a slow wire) after the call.
 
         No new session starts while an abandoned one is still stuck: on a write-only
         ``/dev/usb/lp0`` its bytes and ours would interleave.
         """
-        limit = self.settings.timeout_s
+        limit = self.settings.timeout_s + extra_s
         deadline = time.monotonic() + limit  # waiting for the lock counts too
         if not self._io.acquire(timeout=limit):
             raise TimeoutError("printer busy")

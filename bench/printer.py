@@ -1,23 +1,34 @@
-"""Ticket render time (image and GB18030 modes) and bytes per ticket.
+"""Ticket render time (image and GB18030 modes), bytes per ticket, and issue-to-print
+time over a serial pty and TCP.
 
 ``run()`` returns the figures; ``python -m bench.printer`` prints them as JSON. Render
 means: from an ``issued`` event to the complete ESC/POS bytes of the ticket (layout,
 drawing, raster conversion, cut), as the printer thread does it before sending.
 Tickets vary in number, queue length, wait and time, as in a real morning, so the
 per-line cache only helps where a real kiosk's would. Target: p99 <= 30 ms.
+
+Issue to print: from the subscriber seeing the ``issued`` event to the whole job in the
+fake printer (status before and after included), with printers that answer each
+``DLE EOT n`` with one byte as Epson's reference says (``tests/printer_fakes.py``).
+A pty moves bytes at memory speed, so this is the kiosk's own cost; a real serial line
+adds the job's size x 10 bits / baud rate. Target: <= 1 s (``_s`` figures).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import statistics
 import time
+from collections.abc import Callable, Iterator
 
-from drivers.printer import settings
+from drivers.printer import PrinterSubscriber, backends, settings
 from drivers.printer import ticket as tk
 from drivers.printer.job import Renderer
 from kiosk import config
 from kiosk.events import Event
+from tests.printer_fakes import FakeNetworkPrinter, FakeSerialPrinter, Reports
 
 
 def _events(n: int) -> list[Event]:
@@ -55,7 +66,88 @@ def run(tickets: int = 300, width_mm: int = 80) -> dict[str, float]:
         out[f"printer_{mode}_render_p50_ms"] = _pct(times, 0.50)
         out[f"printer_{mode}_render_p99_ms"] = _pct(times, 0.99)
         out[f"printer_{mode}_bytes_per_ticket"] = statistics.mean(sizes)
-    return {k: round(v, 2) for k, v in out.items()}
+    out.update(issue_to_print())
+    out.update(serial_status())
+    return {k: round(v, 3) if k.endswith("_s") else round(v, 2) for k, v in out.items()}
+
+
+@contextlib.contextmanager
+def _serial() -> Iterator[tuple[str, Callable[[], int]]]:
+    fake = FakeSerialPrinter()
+    try:
+        yield fake.url(baudrate=115200), lambda: len(fake.jobs)
+    finally:
+        fake.close()
+
+
+@contextlib.contextmanager
+def _tcp() -> Iterator[tuple[str, Callable[[], int]]]:
+    fake = FakeNetworkPrinter()
+    try:
+        yield fake.url, lambda: len(fake.jobs)
+    finally:
+        fake.close()
+
+
+def issue_to_print(tickets: int = 20) -> dict[str, float]:
+    cfg = config.load()
+    events = _events(tickets)
+    out: dict[str, float] = {}
+    logging.getLogger("drivers.printer").setLevel(logging.WARNING)  # one line per ticket
+    for link, fake in (("serial", _serial), ("tcp", _tcp)):
+        for mode in ("image", "gb18030"):
+            with fake() as (url, printed):
+                s = settings.parse({"url": url, "chinese_mode": mode})
+                reports = Reports()
+                sub = PrinterSubscriber(cfg, reports, s, backends.open_backend(s))
+                try:
+                    _until(lambda r=reports: r.statuses == ["ok"])  # start-up probe
+                    times = []
+                    for i, e in enumerate(events):
+                        t0 = time.perf_counter()
+                        sub.handle(e, None)  # type: ignore[arg-type]
+                        _until(lambda n=i + 1: printed() >= n)
+                        times.append(time.perf_counter() - t0)
+                    failed = [d for d in reports.details if "not printed" in d]
+                finally:
+                    sub.close()
+            key = f"printer_{link}_{mode}_issue_to_print"
+            out[f"{key}_p50_s"] = _pct(times, 0.50)
+            out[f"{key}_max_s"] = max(times)
+            out[f"printer_{link}_{mode}_not_printed"] = len(failed)
+    return out
+
+
+def serial_status(timeout: float = 0.5) -> dict[str, float]:
+    """One DLE EOT on a pty printer: python-escpos's ``query_status`` (``read(16)``
+    waits out its timeout) against our four-query status read (one byte each)."""
+    from escpos.printer import Serial
+
+    fake = FakeSerialPrinter()
+    try:
+        p = Serial(fake.device, timeout=timeout)
+        p.open()
+        t0 = time.perf_counter()
+        p.query_status(b"\x10\x04\x01")
+        escpos_s = time.perf_counter() - t0
+        p.close()
+        backend = backends.open_backend(settings.parse({"url": fake.url()}))
+        with backend.session() as session:
+            t0 = time.perf_counter()
+            session.status()
+            ours_s = time.perf_counter() - t0
+    finally:
+        fake.close()
+    return {f"printer_serial_escpos_query_status_timeout_{timeout:g}_s": escpos_s,
+            "printer_serial_status_four_queries_s": ours_s}
+
+
+def _until(done: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the fake printer did not get the ticket")
+        time.sleep(0.002)
 
 
 if __name__ == "__main__":

@@ -93,3 +93,14 @@ def test_errors_name_the_key(raw: dict[str, Any], key: str, words: str) -> None:
     e = error(raw)
     assert e.key == key
     assert words in str(e)
+
+
+def test_realtime_off_must_be_a_boolean() -> None:
+    err = error({"realtime_off": "yes"})
+    assert "printer.realtime_off" in str(err) and "GS ( D" in str(err)
+
+
+def test_gs_paren_d_profiles_are_python_escpos_profiles() -> None:
+    from escpos.capabilities import CAPABILITIES
+
+    assert set(CAPABILITIES["profiles"]) >= settings.GS_PAREN_D_PROFILES

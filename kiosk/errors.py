@@ -33,6 +33,23 @@ class SchemaTooNewError(StoreError, RuntimeError):
     """The database was written by a newer version of the kiosk."""
 
 
+class StoreLockedError(StoreError, RuntimeError):
+    """Another process holds the store: two kiosks on one database would issue the same
+    numbers. ``pid`` is the holder's process id as it wrote it ("?" if unreadable)."""
+
+    def __init__(self, message: object, pid: str = "?") -> None:
+        super().__init__(str(message))
+        self.pid = pid
+
+
+class StoreCorruptError(StoreError, RuntimeError):
+    """The database file is damaged. It is left untouched for the operator to inspect."""
+
+
+class StoreUnwritableError(StoreError, RuntimeError):
+    """The database, its directory or a file beside it cannot be written."""
+
+
 class ControlError(KioskError):
     """Root of control-socket errors."""
 
@@ -64,3 +81,4 @@ class ClockWarning(KioskWarning):
 class SocketPathError(ControlError, ValueError):
     """The control socket path is not ours to use: another kind of file or a symbolic link
     sits there, or its directory is open to other users. Nothing was removed."""
+

@@ -205,6 +205,38 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # --- counter hardware: display, voice, buttons (issue 5) -------------------------
     "display_counter_paused": ("{counter}号窗口暂停服务", "Counter {counter} paused"),
     "display_redirect_short": ("请到{redirect}号窗口", "Counter {redirect}, please"),
+    # --- store: refused starts and recoveries, for the operator (issue 8) ----------------
+    "store_locked": (
+        "数据库 {path} 正在由另一个取号程序使用（进程号 {pid}）。两个程序共用一个数据库会发出"
+        "重复号码，因此本程序没有启动。请先停止该进程或确认它已退出，或为本程序配置另一个数据库。",
+        "The database {path} is in use by another kiosk process (PID {pid}). Two kiosks on "
+        "one database would issue the same numbers, so this one did not start. Please stop "
+        "that process or check that it has exited, or configure another database for this one.",
+    ),
+    "store_corrupt": (
+        "数据库 {path} 已损坏（{detail}）。本程序没有启动，也没有改动该文件。请停止服务，把该文件"
+        "连同同名的 -wal、-shm 文件移到别处保存，再从备份恢复；没有备份时，移走后重新启动会新建"
+        "数据库，号码从高水位记录之后继续。",
+        "The database {path} is damaged ({detail}). The kiosk did not start and left the "
+        "file untouched. Please stop the service, move the file and its -wal and -shm files "
+        "aside, and restore it from a backup; without one, moving it aside and starting again "
+        "creates a new database whose numbers continue after the high-water mark.",
+    ),
+    "store_unwritable": (
+        "数据库 {path} 无法写入（{detail}）。取号必须写入数据库，因此本程序没有启动。请检查该文件"
+        "及其目录的权限、只读挂载、不可变属性（lsattr）和磁盘空间，修复后再启动。",
+        "The database {path} cannot be written ({detail}). Issuing numbers needs a writable "
+        "database, so the kiosk did not start. Please check the permissions of the file and "
+        "its directory, a read-only mount, the immutable attribute (lsattr) and free disk "
+        "space, then start again.",
+    ),
+    "store_behind": (
+        "数据库 {path} 落后于高水位记录（记录到第 {mark_seq} 条事件，数据库只到第 {store_seq} 条，"
+        "{day} 的号码记录为 {numbers}）：数据可能已丢失。号码将从记录之后继续，不会重复发号。",
+        "The database {path} is behind its high-water mark (mark at event {mark_seq}, "
+        "database at {store_seq}; numbers of {day}: {numbers}): events may have been lost. "
+        "Numbering continues after the mark, so no number is issued twice.",
+    ),
     # --- control socket and the kiosk command (issue 8) -------------------------------
     "busy": (
         "取号服务正在处理其他请求，请稍候再试。",

@@ -11,6 +11,15 @@
 
 Migrations are numbered functions registered with :func:`migration` and tracked in
 ``PRAGMA user_version``.
+
+Guards at open (a file store; ``":memory:"`` needs none):
+
+* an exclusive lock, ``<db>.lock``, for the life of the Store: one kiosk per database,
+  and migrations never race (:mod:`kiosk.store_lock`);
+* a quick page check and a committed write probe (:mod:`kiosk.store_check`);
+* a high-water mark, ``<db>.mark``, that notices a store which lost events; ``seq`` then
+  continues after the mark and :attr:`Store.recovery` says where numbering must go on
+  (:mod:`kiosk.store_mark`).
 """
 
 from __future__ import annotations
@@ -27,8 +36,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from kiosk import messages, store_check
 from kiosk.errors import SchemaTooNewError
 from kiosk.events import Event
+from kiosk.store_lock import StoreLock
+from kiosk.store_mark import HighWater, MarkFile, Recovery, mark_path, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +92,16 @@ def _events_and_outbox(db: Database) -> None:
 
 def connect(path: str | Path) -> Database:
     """Open ``path`` with the pragmas durability depends on (they are per connection)."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
     # One writer thread owns the connection, but it is created on the main thread.
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
-    db = Database(conn)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    return db
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.Error:
+        conn.close()  # a damaged file: do not keep it open (and locked) behind the error
+        raise
+    return Database(conn)
 
 
 def migrate(db: Database) -> int:
@@ -134,11 +147,42 @@ class Store:
     def __init__(self, path: str | Path) -> None:
         self.path = path
         self._local = threading.local()  # read-only connections, one per reader thread
-        self.db = connect(path)
-        migrate(self.db)
+        #: Set when the store is behind its high-water mark (events were lost): the
+        #: service must record that numbering of ``recovery.day`` goes on after
+        #: ``recovery.numbers``. None when nothing was lost.
+        self.recovery: Recovery | None = None
+        self._lock: StoreLock | None = None
+        self._mark: MarkFile | None = None
+        self._high_water = HighWater()
+        if str(path) == ":memory:":
+            self.db = connect(path)
+            migrate(self.db)
+            return
+        file = Path(path)
+        store_check.ensure_directory(file)
+        self._lock = StoreLock(file)  # before the first read: migrations run inside it
+        try:
+            self.db = store_check.open_checked(file, connect, migrate)
+            with store_check.sqlite_errors(file):
+                self._mark = MarkFile(mark_path(file))
+                self._high_water, self.recovery = reconcile(self.db, self._mark,
+                                                            _latest_day(self.db))
+        except BaseException:
+            self.close()
+            raise
+        if self.recovery:
+            r = self.recovery
+            log.error("%s", messages.en("store_behind", path=file, mark_seq=r.mark_seq,
+                                        store_seq=r.store_seq, day=r.day, numbers=r.numbers))
 
     def close(self) -> None:
-        self.db.close()
+        """Close the database and release the lock (safe to call twice)."""
+        if getattr(self, "db", None) is not None:
+            self.db.close()
+        if self._mark is not None:
+            self._mark.close()
+        if self._lock is not None:
+            self._lock.release()
 
     def append(self, events: list[Event]) -> list[Event]:
         """Commit ``events`` and their outbox rows atomically; return them with ``seq``."""
@@ -158,7 +202,18 @@ class Store:
                     [s.seq, s.to_json(), now],
                 )
                 stored.append(s)
+        if self._mark is not None:
+            self._update_mark(stored)
         return stored
+
+    def _update_mark(self, stored: list[Event]) -> None:
+        numbered = self._high_water.absorb(stored)
+        try:
+            self._mark.write(self._high_water, durable=numbered)  # type: ignore[union-attr]
+        except OSError:
+            # The events are committed: failing the command now would lose a ticket that
+            # exists. The next append writes the mark again.
+            log.exception("could not update the high-water mark beside %s", self.path)
 
     def latest_day(self) -> str | None:
         return _latest_day(self.db)

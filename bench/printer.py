@@ -75,7 +75,9 @@ def run(tickets: int = 300, width_mm: int = 80) -> dict[str, float]:
 def _serial() -> Iterator[tuple[str, Callable[[], int]]]:
     fake = FakeSerialPrinter()
     try:
-        yield fake.url(baudrate=115200), lambda: len(fake.jobs)
+        # the pty stream is live: count a job once its cut (GS V) has arrived
+        yield fake.url(baudrate=115200), lambda: sum(j.endswith(b"\x1dV\x00")
+                                                     for j in fake.jobs)
     finally:
         fake.close()
 

@@ -33,8 +33,9 @@ def test_serial_printer_comes_online_and_prints(pty_printer: FakeSerialPrinter, 
     with kiosk(tmp_path, clock, pty_printer.url(baudrate=19200)) as (svc, sub):
         wait_for(lambda: device_status(svc).get("status") == "ok", timeout=10)
         event = issue(svc)
-        wait_for(lambda: len(pty_printer.jobs) == 1, timeout=10)
-        assert pty_printer.jobs[0] == sub.renderer.render(tk.from_event(event, svc.config)).data
+        expected = sub.renderer.render(tk.from_event(event, svc.config)).data
+        # exactly the ticket's bytes, once they have all crossed the line
+        wait_for(lambda: pty_printer.jobs == [expected], timeout=10)
         wait_for(lambda: sub.last_status == "ok")
         assert device_status(svc)["status"] == "ok"
         assert printer.unprinted_ticket(svc.store.events()[-1]) is None

@@ -48,6 +48,14 @@ def test_leading_blank_gives_way(kind: str) -> None:
     assert wrap(" aaaa", limit, measure) == ["aaaa"]
 
 
+@pytest.mark.parametrize("kind", list(MEASURES))
+def test_a_continuation_indent_gives_way_too(kind: str) -> None:
+    measure = MEASURES[kind]()
+    limit = max(measure("  。"), measure("aaa"))
+    assert measure("  aaa") > limit
+    assert wrap("  。aaa", limit, measure) == ["  。", "aaa"]
+
+
 def _leading_blank_line(fits: Callable[[str], bool]) -> str:
     """'  aaa…a': as many a's as fit in the width, behind leading blanks that do not."""
     n = 1

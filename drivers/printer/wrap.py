@@ -43,7 +43,10 @@ def wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
             current += token
         elif current.strip():
             lines.append(current.rstrip())
-            current = indent + token.lstrip()
+            token = token.lstrip()
+            # the indent, too, gives way rather than push the line over
+            fits = measure((indent + token).rstrip()) <= width
+            current = indent + token if fits else token
         else:
             # only blanks so far (leading blanks or an indent): they give way rather
             # than push the line past the paper width

@@ -9,9 +9,13 @@ simulated hardware, open around the clock, so ``kiosk run`` works with no file a
 A file overrides them section by section; ``services`` and ``counters`` are replaced
 as a whole when given.
 
-Hardware sections (``printer``, ``displays``, ``buttons``, ``audio``, ``mqtt``, ``ui``)
-are kept as plain dicts here and validated by their drivers (see
-:func:`kiosk.bootstrap.validate_drivers`), so the core never imports hardware code.
+Hardware sections (``printer``, ``displays``, ``buttons``, ``audio``) are kept as plain
+dicts here and validated by their drivers (see :func:`kiosk.bootstrap.validate_drivers`),
+so the core never imports hardware code; only their references to counters are checked
+here, because that spans sections. ``mqtt`` and ``ui`` are checked here
+(:mod:`kiosk.config_sections`) although their features come later, and paths are
+checked the way ``kiosk run`` will use them (:mod:`kiosk.config_paths`), so that
+``kiosk check-config`` accepts exactly what ``kiosk run`` accepts.
 """
 
 from __future__ import annotations
@@ -20,15 +24,18 @@ import copy
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kiosk.config_paths import check_path, check_socket, check_storage
+from kiosk.config_sections import MqttSettings, UiSettings, parse_mqtt, parse_ui
 from kiosk.errors import ConfigError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DRIVER_SECTIONS = ("printer", "displays", "buttons", "audio", "mqtt", "ui")
+DRIVER_SECTIONS = ("printer", "displays", "buttons", "audio")
+MAX_DEPTH = 8  # tables and lists inside each other; real settings go 4 deep
 POLICIES = ("fifo", "preference")
 COUNTER_STATES = ("open", "paused", "closed")
 STATE_DIR = "~/.local/state/counter-kiosk"
@@ -38,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
         "name_zh": "示例保险 城东支公司",
         "name_en": "Example Insurance, East City Branch",
         "device_id": "kiosk-demo",
+        "code": "demo",
         "timezone": "Asia/Shanghai",
         "hotline": "95500",
     },
@@ -150,6 +158,7 @@ class Branch:
     device_id: str
     timezone: str
     hotline: str = ""
+    code: str = "demo"  # the branch's short code, a level of the MQTT topics
     tz: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -171,6 +180,8 @@ class Config:
     drivers: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
     serving: dict[str, tuple[int, ...]] = field(default_factory=dict)  # derived in __post_init__
+    mqtt: MqttSettings = field(default_factory=MqttSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
 
     def __post_init__(self) -> None:
         by_service = {
@@ -271,8 +282,12 @@ def _parse_intervals(value: Any, key: str) -> tuple[tuple[time, time | None], ..
 
 
 def _parse_date(value: Any, key: str) -> date:
+    if isinstance(value, datetime):  # a date with a time of day would never match a day
+        raise ConfigError(key, f"{value.isoformat()} has a time of day", 'use "YYYY-MM-DD"')
     if isinstance(value, date):
         return value
+    if not isinstance(value, str):
+        raise ConfigError(key, f"{value!r} is not a date", 'use "YYYY-MM-DD"')
     try:
         return date.fromisoformat(str(value))
     except ValueError:
@@ -338,18 +353,18 @@ def _parse_counters(raw: Any, services: dict[str, Service]) -> dict[int, Counter
         if not served:
             raise ConfigError(sec.key("services"), "must list at least one service prefix")
         for j, s in enumerate(served):
-            if s not in services:
+            if not isinstance(s, str) or s not in services:
                 raise ConfigError(f"{sec.key('services')}[{j}]", f"{s!r} is not a configured "
                                   "service", f"use one of {', '.join(services)}")
-        if len(set(served)) != len(served):
+        if len(set(served)) != len(served):  # all strings now, so hashable
             raise ConfigError(sec.key("services"), "lists a service twice")
         policy = sec.data.get("policy", "fifo")
         sec.seen.add("policy")
-        if policy not in POLICIES:
+        if not isinstance(policy, str) or policy not in POLICIES:
             raise ConfigError(sec.key("policy"), f"{policy!r} is not one of {POLICIES}")
         start = sec.data.get("start", "open")
         sec.seen.add("start")
-        if start not in COUNTER_STATES:
+        if not isinstance(start, str) or start not in COUNTER_STATES:
             raise ConfigError(sec.key("start"), f"{start!r} is not one of {COUNTER_STATES}")
         counters[cid] = Counter(cid, tuple(served), policy, start)
         sec.finish()
@@ -378,24 +393,82 @@ def merge(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]
     return out
 
 
-def from_dict(raw: dict[str, Any], source: Path | None = None) -> Config:
-    """Validate a merged configuration dict and build a :class:`Config`."""
-    top = _Section(raw, "")
+def _depth_problem(value: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The dotted key where ``value`` nests deeper than ``limit``, if it does.
+
+    Iterative on purpose: a recursive walk is what such input is meant to break.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        node, key, depth = stack.pop()
+        if isinstance(node, dict):
+            items: Any = ((f"{key}.{k}" if key else str(k), v) for k, v in node.items())
+        elif isinstance(node, list):
+            items = ((f"{key}[{i}]", v) for i, v in enumerate(node))
+        else:
+            continue
+        if depth >= limit:
+            return key
+        stack.extend((v, k, depth + 1) for k, v in items)
+    return None
+
+
+def _parse_branch(top: _Section) -> Branch:
     b = _Section(top.get("branch", dict), "branch")
     tz_name = b.text("timezone")
     try:
+        if len(tz_name) > 64:  # the longest IANA name is about 30 characters
+            raise ValueError(tz_name)
         ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError("branch.timezone", f"{tz_name!r} is not a known time zone",
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: "Asia" is a directory of the zone database, a long name is too long
+        raise ConfigError("branch.timezone", f"{tz_name[:64]!r} is not a known time zone",
                           'use an IANA name such as "Asia/Shanghai"') from None
     device_id = b.text("device_id")
     if not re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", device_id):
         raise ConfigError("branch.device_id", f"{device_id!r} may only use letters, digits, "
                           "'_' and '-'", "it becomes part of MQTT topics")
-    branch = Branch(b.text("name_zh"), b.text("name_en"), device_id, tz_name,
-                    str(b.data.get("hotline", "")))
+    code = b.text("code", 'e.g. "sh-east"')
+    if not re.fullmatch(r"[a-z0-9-]{1,32}", code):
+        raise ConfigError("branch.code", f"{code!r} may only use a-z, 0-9 and '-'",
+                          'it becomes part of MQTT topics, e.g. "sh-east"')
     b.seen.add("hotline")
+    hotline = b.data.get("hotline", "")
+    if not isinstance(hotline, str) or len(hotline) > 40:
+        raise ConfigError("branch.hotline", "must be a phone number as text, e.g. \"95500\"")
+    branch = Branch(b.text("name_zh"), b.text("name_en"), device_id, tz_name, hotline.strip(),
+                    code)
     b.finish()
+    return branch
+
+
+def _check_counter_refs(raw: dict[str, Any], counters: dict[int, Counter]) -> None:
+    """Displays and buttons name counters; each must exist. The drivers check the rest
+    of their sections (and leave malformed values to be reported there)."""
+    def check(key: str, cid: Any) -> None:
+        if isinstance(cid, int) and not isinstance(cid, bool) and cid not in counters:
+            raise ConfigError(key, f"counter {cid} is not configured",
+                              f"use one of {sorted(counters)}, or add it to [[counters]]")
+
+    displays = raw.get("displays")
+    for i, d in enumerate(displays if isinstance(displays, list) else []):
+        refs = d.get("counters") if isinstance(d, dict) else None
+        for j, cid in enumerate(refs if isinstance(refs, list) else []):
+            check(f"displays[{i}].counters[{j}]", cid)
+    buttons = raw.get("buttons")
+    refs = buttons.get("counters") if isinstance(buttons, dict) else None
+    for i, item in enumerate(refs if isinstance(refs, list) else []):
+        if isinstance(item, dict):
+            check(f"buttons.counters[{i}].counter", item.get("counter"))
+
+
+def from_dict(raw: dict[str, Any], source: Path | None = None) -> Config:
+    """Validate a merged configuration dict and build a :class:`Config`."""
+    if (deep := _depth_problem(raw)) is not None:
+        raise ConfigError(deep, f"is nested more than {MAX_DEPTH} levels deep",
+                          "no setting needs that; check the brackets")
+    top = _Section(raw, "")
+    branch = _parse_branch(top)
 
     q = _Section(top.get("queue", dict), "queue")
     reasons = q.get("priority_reasons", list)
@@ -414,21 +487,26 @@ def from_dict(raw: dict[str, Any], source: Path | None = None) -> Config:
     c = _Section(top.get("clock", dict), "clock")
     require_sync = c.get("require_sync", bool)
     sync_flag = Path(c.text("sync_flag"))
+    check_path("clock.sync_flag", sync_flag)
     c.finish()
 
     base = source.parent if source else None
     st = _Section(top.get("storage", dict), "storage")
     storage_path = _resolve(st.text("path"), base)
+    check_storage("storage.path", storage_path)
     st.finish()
     ct = _Section(top.get("control", dict), "control")
     socket_path = _resolve(ct.text("socket"), base)
-    if len(str(socket_path)) > 100:
-        raise ConfigError("control.socket", "path is too long for a Unix socket (max 100)")
+    check_socket("control.socket", socket_path, storage_path)
     ct.finish()
 
     hours = _parse_hours(top.get("hours", dict))
     services = _parse_services(top.get("services", list))
     counters = _parse_counters(top.get("counters", list), services)
+    _check_counter_refs(raw, counters)
+    mqtt = parse_mqtt(_Section(top.get("mqtt", dict), "mqtt"), base) if "mqtt" in raw \
+        else MqttSettings()
+    ui = parse_ui(_Section(top.get("ui", dict), "ui"), base) if "ui" in raw else UiSettings()
     drivers = {}
     for name in DRIVER_SECTIONS:
         if name in raw:
@@ -436,7 +514,7 @@ def from_dict(raw: dict[str, Any], source: Path | None = None) -> Config:
             drivers[name] = raw[name]
     top.finish()
     return Config(branch, rules, hours, services, counters, storage_path, socket_path,
-                  require_sync, sync_flag, drivers, source)
+                  require_sync, sync_flag, drivers, source, mqtt=mqtt, ui=ui)
 
 
 def load(path: str | Path | None = None) -> Config:
@@ -452,4 +530,8 @@ def load(path: str | Path | None = None) -> Config:
         raise ConfigError(str(p), f"cannot be read: {e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(str(p), f"is not valid TOML: {e}") from None
+    except RecursionError:  # the parser recurses once per nested table or list
+        raise ConfigError(str(p), "is nested too deeply to read",
+                          "no setting needs more than a few levels; check the brackets") \
+            from None
     return from_dict(merge(DEFAULTS, raw), source=p.resolve())

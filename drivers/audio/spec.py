@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import STATE_DIR, _parse_intervals, _Section
+from kiosk.config_paths import check_path
 from kiosk.errors import ConfigError
 
 DEFAULT_SINK = f"wav://{STATE_DIR}/announcements"
@@ -54,7 +55,10 @@ def parse(raw: Any) -> AudioSpec:
     if not device:
         raise ConfigError(sec.key("device"), "must not be empty", 'e.g. "default" or '
                           '"plughw:CARD=Headphones"')
+    if sink.startswith("wav://"):
+        check_path(sec.key("sink"), Path(sink.removeprefix("wav://")))
     clips = Path(_opt(sec, "clips", str, DEFAULT_CLIPS)).expanduser()
+    check_path(sec.key("clips"), clips)
     quiet_raw = _opt(sec, "quiet_hours", list, [])
     spec = AudioSpec(
         sink=sink, device=device, clips=clips,

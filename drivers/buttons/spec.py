@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import Any
 
 from kiosk.config import _Section
@@ -66,9 +67,22 @@ def _timing(sec: _Section, base: Timing) -> Timing:
     )
 
 
+def pin_factories() -> list[str]:
+    """The names gpiozero registers for its pin factories ("lgpio", "mock", ...).
+
+    Registered by the installed gpiozero whether or not the factory's own library (lgpio,
+    RPi.GPIO) is present, so a name checks the same on a laptop and on the Pi.
+    """
+    return sorted(ep.name for ep in entry_points(group="gpiozero_pin_factories"))
+
+
 def parse(raw: Any) -> ButtonsSpec:
     top = _Section(raw, "buttons")
     factory = _opt(top, "pin_factory", str, None)
+    if factory is not None and factory.lower() not in pin_factories():
+        raise ConfigError(top.key("pin_factory"), f"{factory!r} is not a gpiozero pin factory",
+                          f'use one of {", ".join(pin_factories())} ("lgpio" on a Pi 5), or '
+                          "leave it out for gpiozero's choice")
     base = _timing(top, Timing())
     items = _opt(top, "counters", list, [])
     out: list[CounterButtons] = []

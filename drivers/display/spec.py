@@ -116,8 +116,11 @@ def parse_one(item: Any, i: int) -> DisplaySpec:
             raise ConfigError(sec.key(key), f"must be between {lo} and {hi}, got {value}")
         return value
 
+    url = sec.text("url", 'e.g. "/dev/serial/by-id/usb-...-port0" or "loop://"')
+    if "\x00" in url:
+        raise ConfigError(sec.key("url"), "contains a NUL character", "remove it")
     spec = DisplaySpec(
-        name=name, url=sec.text("url", 'e.g. "/dev/serial/by-id/usb-...-port0" or "loop://"'),
+        name=name, url=url,
         protocol=protocol, counters=_counters(sec),
         baudrate=number("baudrate", 9600, 300, 921600), language=language,
         encoding=encoding, idle_text=opt(sec, "idle_text", str, None),

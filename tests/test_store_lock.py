@@ -14,6 +14,7 @@ import pytest
 
 from kiosk.errors import StoreError, StoreLockedError
 from kiosk.store import MIGRATIONS, Store
+from tests.kiosk_proc import KioskProcess, write_config
 from tests.support import wait_for
 
 ROOT = Path(__file__).parent.parent
@@ -132,3 +133,24 @@ def test_in_memory_stores_need_no_lock() -> None:
     a, b = Store(":memory:"), Store(":memory:")
     a.close()
     b.close()
+
+
+@pytest.mark.slow
+def test_a_second_kiosk_on_the_same_database_does_not_start(tmp_path: Path) -> None:
+    first = KioskProcess(write_config(tmp_path)).start()
+    try:
+        other = tmp_path / "other"  # its own socket, the same database
+        other.mkdir()
+        config = write_config(other)
+        config.write_text(config.read_text().replace(str(other / "kiosk.db"),
+                                                     str(tmp_path / "kiosk.db")))
+        assert first.proc is not None
+        with pytest.raises(RuntimeError, match=f"PID {first.proc.pid}") as info:
+            KioskProcess(config).start()
+        # refused with the store's exit code, which the unit does not restart on
+        assert "kiosk exited with 4" in str(info.value)
+        assert "Traceback" not in (other / "kiosk.log").read_text()
+        reply = first.ask("issue", service="A")
+        assert reply["ok"] and reply["events"][-1]["ticket"] == "A001"
+    finally:
+        assert first.terminate() == 0

@@ -149,7 +149,8 @@ class Store:
         self._local = threading.local()  # read-only connections, one per reader thread
         #: Set when the store is behind its high-water mark (events were lost): the
         #: service must record that numbering of ``recovery.day`` goes on after
-        #: ``recovery.numbers``. None when nothing was lost.
+        #: ``recovery.numbers`` (``day`` is None when only seq was behind; seq is
+        #: already repaired). None when nothing was lost.
         self.recovery: Recovery | None = None
         self._lock: StoreLock | None = None
         self._mark: MarkFile | None = None

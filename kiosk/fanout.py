@@ -44,7 +44,8 @@ class Outlet:
     def stop(self, timeout: float) -> None:
         with contextlib.suppress(queue.Full):
             self.queue.put(_STOP, timeout=timeout)
-        self.thread.join(timeout)
+        if self.thread.is_alive():  # a kiosk that failed part-way through start()
+            self.thread.join(timeout)
         try:
             self.sub.close()
         except Exception:

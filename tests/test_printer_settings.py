@@ -88,6 +88,9 @@ def test_usb_without_pyusb_says_what_to_install(monkeypatch: pytest.MonkeyPatch)
     ({"timeout_s": 0}, "printer.timeout_s", "more than 0"),
     ({"retry_initial_s": 5, "retry_max_s": 2}, "printer.retry_max_s", "retry_initial_s"),
     ({"profile": "NoSuchPrinter"}, "printer.profile", "not a python-escpos printer profile"),
+    # found by fuzzing the config: these were TypeError tracebacks (unhashable)
+    ({"profile": [1, "a"]}, "printer.profile", "not a python-escpos printer profile"),
+    ({"profile": {"": 1}}, "printer.profile", "not a python-escpos printer profile"),
 ])
 def test_errors_name_the_key(raw: dict[str, Any], key: str, words: str) -> None:
     e = error(raw)

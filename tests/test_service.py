@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from kiosk.errors import KioskError
 from kiosk.events import Event
 from kiosk.service import Accepted
 from kiosk.status import Status
-from tests.support import wait_for
+from tests.support import make_config, wait_for
 
 
 class Recorder:
@@ -134,3 +135,12 @@ def test_many_threads_submitting_at_once_never_share_a_number(service_factory) -
         t.join()
     assert len(tickets) == 200 and len(set(tickets)) == 200
     assert sorted(tickets) == [f"A{n:03d}" for n in range(1, 201)]
+
+
+def test_a_kiosk_that_never_started_stops_cleanly(tmp_path: Path) -> None:
+    # start() can fail part-way (a store check, a driver): stop() must still clean up
+    from kiosk import bootstrap
+
+    kiosk = bootstrap.build(make_config(tmp_path), control=False)
+    kiosk.stop()
+    assert kiosk.stopped.is_set()

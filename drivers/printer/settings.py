@@ -181,7 +181,7 @@ def parse(raw: dict[str, Any] | None, base: Path | None = None) -> PrinterSettin
     if profile is not None:
         from escpos.capabilities import CAPABILITIES  # heavy import: only when asked
 
-        if profile not in CAPABILITIES["profiles"]:
+        if not isinstance(profile, str) or profile not in CAPABILITIES["profiles"]:
             raise _bad("profile", f"{profile!r} is not a python-escpos printer profile",
                        "see `python-escpos` capabilities, e.g. \"TM-T20II\", or remove it")
     realtime_off = raw.get("realtime_off", profile in GS_PAREN_D_PROFILES)

@@ -202,12 +202,17 @@ class KioskService:
     def _restore_numbers(self) -> None:
         """The store is behind its high-water mark: tickets that were printed are gone
         from it. Record that, and let numbering go on after the mark."""
-        rec = getattr(self.store, "recovery", None)
+        rec = self.store.recovery
         if rec is None:
             return
         latest = self.store.latest_day()
-        if latest is not None and rec.day < latest:
-            return  # the store has a later day: the lost numbers belong to the past
+        if rec.day is None or (latest is not None and rec.day < latest):
+            # No numbers were lost (the store already moved seq past the mark), or the
+            # store holds a later day, so the lost numbers belong to the past.
+            log.warning("the store was behind its high-water mark (seq %d < %d); "
+                        "event numbering continues after the mark", rec.store_seq,
+                        rec.mark_seq)
+            return
         log.error("the store is behind its high-water mark (seq %d < %d): events were "
                   "lost; numbering of %s goes on after %s", rec.store_seq, rec.mark_seq,
                   rec.day, rec.numbers)

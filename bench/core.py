@@ -121,8 +121,10 @@ def restart(tmp: Path, n: int = 5000) -> dict[str, float]:
     store.append(events)
     store.close()
     t0 = time.perf_counter()
-    replay(cfg, Store(db).events())
+    reopened = Store(db)
+    replay(cfg, reopened.events())
     replay_ms = (time.perf_counter() - t0) * 1000
+    reopened.close()  # releases the store lock before the real kiosk below takes it
     toml = tmp / "restart.toml"
     toml.write_text(f'[storage]\npath = "{db}"\n[control]\nsocket = "{tmp}/r.sock"\n'
                     f'[printer]\nurl = "dummy://"\n[audio]\nsink = "wav://{tmp}/wav"\n'

@@ -1,26 +1,53 @@
 """The ``kiosk`` command: run the service, check a config, and control a running kiosk.
 
-Exit codes: 0 accepted, 1 rejected by the queue rules, 2 bad usage or bad config,
-3 the service is not reachable.
+Global options (``--socket``, ``--config``, ``--json``) may come before or after the
+subcommand, as in git and docker: ``kiosk --socket S status`` = ``kiosk status --socket S``.
+
+Exit codes:
+
+* 0 - done (the command was accepted; ``run``: stopped cleanly on SIGTERM or SIGINT)
+* 1 - the queue rules refused the command (the reason is printed)
+* 2 - bad usage, a bad config, or a control socket path that cannot be used
+* 3 - the service is not reachable (not running, or another kiosk holds the socket)
+* 4 - the database cannot be used (locked by another kiosk, damaged, not writable, or
+  written by a newer version); ``run`` refuses to start until someone acts, so a
+  supervisor should not restart it in a tight loop on this code
+* 130 - interrupted (Ctrl-C in a client command)
+
+The client path imports only the standard library and the small ``kiosk`` modules it
+needs (no SQLite layer, no config parser unless the socket must be looked up), so a client
+command starts fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk import config as config_mod
-from kiosk.errors import ConfigError, KioskError, ServiceUnavailableError
+from kiosk import messages
+from kiosk.errors import (
+    ConfigError,
+    KioskError,
+    ServiceUnavailableError,
+    SocketPathError,
+    StoreError,
+)
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+if TYPE_CHECKING:
+    from kiosk import config as config_mod
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_STORAGE = 0, 1, 2, 3, 4
 SYSTEM_CONFIG = Path("/etc/counter-kiosk/kiosk.toml")
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 log = logging.getLogger("kiosk")
 
 
@@ -33,6 +60,7 @@ def _config_path(arg: str | None) -> Path | None:
 
 
 def _load(arg: str | None) -> config_mod.Config:
+    from kiosk import config as config_mod
     from kiosk.bootstrap import validate_drivers
 
     cfg = config_mod.load(_config_path(arg))
@@ -43,33 +71,95 @@ def _load(arg: str | None) -> config_mod.Config:
 # ----------------------------------------------------------------------------- run
 
 
+class StopSignals:
+    """Wait in the main thread for SIGTERM or SIGINT, whichever thread the kernel hands the
+    signal to.
+
+    A process-directed signal may be delivered to any thread. CPython's C-level handler then
+    only flags it, and runs the Python handler when the *main* thread next runs bytecode; a
+    main thread asleep in ``Event.wait()`` without a timeout never does, so SIGTERM was
+    sometimes ignored under load. ``signal.set_wakeup_fd`` makes the C handler also write a
+    byte to a socket the main thread is reading, which wakes it wherever the signal landed.
+    (``sigwait`` with the signals blocked would work too, but child processes such as
+    ``aplay`` would inherit the blocked mask and ignore SIGTERM.)
+
+    Install it before anything else starts, so a signal that arrives during start-up is
+    kept rather than killing the process half-built.
+    """
+
+    def __init__(self, signals: tuple[signal.Signals, ...] = STOP_SIGNALS) -> None:
+        self.received: list[int] = []
+        self._r, self._w = socket.socketpair()
+        self._w.setblocking(False)  # set_wakeup_fd needs a non-blocking fd
+        self._r.settimeout(1.0)  # belt and braces: look at ``received`` at least every second
+        self._old = {sig: signal.signal(sig, self._on_signal) for sig in signals}
+        self._old_fd = signal.set_wakeup_fd(self._w.fileno(), warn_on_full_buffer=False)
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self.received.append(signum)
+
+    def wait(self) -> int:
+        """Block until a stop signal has arrived; return its number."""
+        while not self.received:
+            with contextlib.suppress(TimeoutError):
+                self._r.recv(64)
+        return self.received[0]
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(self._old_fd)
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._r.close()
+        self._w.close()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from kiosk import bootstrap, systemd
 
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stdout,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    cfg = _load(args.config)
-    if not args.headless:
-        log.warning("the Kivy screens are not part of this build yet; running headless")
-    kiosk = bootstrap.build(cfg, socket_path=Path(args.socket) if args.socket else None)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    kiosk.start()
-    systemd.start_watchdog(kiosk.service.healthy, stop)
-    systemd.notify("READY=1")
-    log.info("counter-kiosk ready: %s, %d services, %d counters, control socket %s",
-             cfg.branch.name_en, len(cfg.services), len(cfg.counters),
-             kiosk.control.path if kiosk.control else "-")
-    stop.wait()
-    systemd.notify("STOPPING=1")
-    log.info("stopping")
-    kiosk.stop()
-    return EXIT_OK
+    signals = StopSignals()
+    try:
+        logging.basicConfig(level=args.log_level.upper(), stream=sys.stdout,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        cfg = _load(args.config)
+        if not args.headless:
+            log.warning("the Kivy screens are not part of this build yet; running headless")
+        kiosk = _start(bootstrap, cfg, Path(args.socket) if args.socket else None)
+        stop = threading.Event()
+        systemd.start_watchdog(kiosk.service.healthy, stop)
+        systemd.notify("READY=1")
+        log.info("counter-kiosk ready: %s, %d services, %d counters, control socket %s",
+                 cfg.branch.name_en, len(cfg.services), len(cfg.counters),
+                 kiosk.control.path if kiosk.control else "-")
+        got = signals.wait()
+        stop.set()
+        systemd.notify("STOPPING=1")
+        log.info("stopping on %s", signal.Signals(got).name)
+        kiosk.stop()
+        return EXIT_OK
+    finally:
+        signals.close()
+
+
+def _start(bootstrap: Any, cfg: config_mod.Config, socket_path: Path | None) -> Any:
+    """Build and start the kiosk; a raw SQLite error becomes a :class:`StoreError`, so it
+    gets exit code 4 and a message instead of a traceback."""
+    import sqlite3
+
+    try:
+        kiosk = bootstrap.build(cfg, socket_path=socket_path)
+        kiosk.start()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{cfg.storage_path}: {type(exc).__name__}: {exc}") from exc
+    return kiosk
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    cfg = _load(args.file)
+    from kiosk import config as config_mod
+
+    if not (args.file or args.config):
+        raise ConfigError("check-config", "no config file given",
+                          "name it: kiosk check-config FILE")
+    cfg = _load(args.file or args.config)
     days = [d for d, iv in zip(config_mod.WEEKDAYS, cfg.hours.weekly, strict=True) if iv]
     print(f"配置正确 / Configuration OK: {cfg.source}")
     print(f"  branch: {cfg.branch.name_zh} / {cfg.branch.name_en} ({cfg.branch.timezone})")
@@ -139,6 +229,8 @@ def _socket(args: argparse.Namespace) -> Path:
         return Path(args.socket)
     if os.environ.get("KIOSK_SOCKET"):
         return Path(os.environ["KIOSK_SOCKET"])
+    from kiosk import config as config_mod  # only here: a client with --socket skips it
+
     return config_mod.load(_config_path(args.config)).socket_path
 
 
@@ -150,7 +242,7 @@ def _wire(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_client(args: argparse.Namespace) -> int:
-    from kiosk.control import request
+    from kiosk.control_client import request
 
     reply = request(_socket(args), _wire(args))
     if args.json:
@@ -176,28 +268,37 @@ def cmd_client(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- parser
 
 
+def _global_options(p: argparse.ArgumentParser, default: Any) -> None:
+    """The options accepted before the subcommand and after it. After it they default to
+    SUPPRESS, so that an option given before the subcommand is not reset to None."""
+    p.add_argument("--socket", default=default, help="control socket path (default: from "
+                   "the config; for run, overrides control.socket)")
+    p.add_argument("--config", default=default, help="TOML config (default: $KIOSK_CONFIG, "
+                   "/etc/counter-kiosk/kiosk.toml, else built-in demo defaults)")
+    p.add_argument("--json", action="store_true", default=False if default is None else default,
+                   help="print the raw JSON reply (client commands)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk", description="counter-kiosk: take-a-number kiosk")
+    _global_options(p, None)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def client(name: str, help_: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_)
-        sp.add_argument("--socket", help="control socket (default: from the config)")
-        sp.add_argument("--config", help="config file, to find the socket")
-        sp.add_argument("--json", action="store_true", help="print the raw JSON reply")
+        _global_options(sp, argparse.SUPPRESS)
         sp.set_defaults(func=cmd_client)
         return sp
 
     run = sub.add_parser("run", help="run the kiosk service")
+    _global_options(run, argparse.SUPPRESS)
     run.add_argument("--headless", action="store_true", help="no touchscreen UI")
-    run.add_argument("--config", help="TOML config (default: $KIOSK_CONFIG, "
-                     "/etc/counter-kiosk/kiosk.toml, else built-in demo defaults)")
-    run.add_argument("--socket", help="control socket path (overrides control.socket)")
     run.add_argument("--log-level", default="info",
                      choices=["debug", "info", "warning", "error"])
     run.set_defaults(func=cmd_run)
     chk = sub.add_parser("check-config", help="validate a config file and exit")
-    chk.add_argument("file")
+    _global_options(chk, argparse.SUPPRESS)
+    chk.add_argument("file", nargs="?", help="the config file (default: --config)")
     chk.set_defaults(func=cmd_check_config)
 
     client("issue", "take a ticket").add_argument("service", type=str.upper)
@@ -225,18 +326,30 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _say(label: str, exc: Exception) -> None:
+    print(f"{label}: {exc}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        return int(args.func(args))
     except ConfigError as exc:
-        print(f"配置错误 / Configuration error: {exc}", file=sys.stderr)
+        _say("配置错误 / Configuration error", exc)
+        return EXIT_USAGE
+    except SocketPathError as exc:
+        _say(str(messages.text("socket_path_unusable")), exc)
         return EXIT_USAGE
     except ServiceUnavailableError as exc:
-        print(f"取号服务未运行 / The kiosk service is not reachable: {exc}", file=sys.stderr)
+        _say("取号服务未运行 / The kiosk service is not reachable", exc)
         return EXIT_UNAVAILABLE
+    except StoreError as exc:
+        advice = messages.text("storage_unusable")
+        print(f"{advice.zh}\n{advice.en}\n{exc}", file=sys.stderr)
+        log.error("database unusable: %s", exc)
+        return EXIT_STORAGE
     except KioskError as exc:
-        print(f"错误 / Error: {exc}", file=sys.stderr)
+        _say("错误 / Error", exc)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

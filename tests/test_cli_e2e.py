@@ -112,3 +112,67 @@ def test_service_not_running(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "kiosk.cli", "status", "--socket",
                         str(tmp_path / "none.sock")], capture_output=True, text=True, timeout=60)
     assert r.returncode == 3 and "not running" in r.stderr and "Traceback" not in r.stderr
+
+
+# --- global options, start-up refusals, a light client --------------------------------
+
+
+def kiosk_cmd(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args], capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize("order", [
+    ("--socket", "{sock}", "status"),
+    ("status", "--socket", "{sock}"),
+    ("--socket", "{sock}", "--json", "status"),
+    ("--json", "status", "--socket", "{sock}"),
+    ("--config", "{cfg}", "status"),
+    ("status", "--config", "{cfg}"),
+    ("--config", "{cfg}", "--json", "call-next", "9"),
+], ids=" ".join)
+def test_global_options_go_before_or_after_the_subcommand(kiosk: KioskProcess,
+                                                          order: tuple[str, ...]) -> None:
+    args = [a.format(sock=kiosk.socket, cfg=kiosk.config) for a in order]
+    r = kiosk_cmd(*args)
+    if "call-next" in args:
+        assert r.returncode == 1 and json.loads(r.stdout)["code"] == "no_such_counter"
+    elif "--json" in args:
+        assert r.returncode == 0 and json.loads(r.stdout)["ok"] is True
+    else:
+        assert r.returncode == 0 and "业务 / services" in r.stdout, r.stderr
+
+
+def test_check_config_takes_the_global_config_option(kiosk: KioskProcess) -> None:
+    r = kiosk_cmd("--config", str(kiosk.config), "check-config")
+    assert r.returncode == 0 and "Configuration OK" in r.stdout, r.stderr
+
+
+def test_a_client_command_does_not_load_the_storage_layer(kiosk: KioskProcess) -> None:
+    code = ("import sys; from kiosk.cli import main; rc = main(['--socket', sys.argv[1], "
+            "'status']); print(rc, sorted(m for m in ('sqlite3', 'sqlite_utils', "
+            "'kiosk.store', 'kiosk.service', 'kiosk.config', 'msgspec') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code, str(kiosk.socket)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.stdout.splitlines()[-1] == "0 []", r.stdout + r.stderr
+
+
+def test_a_database_from_a_newer_version_exits_4_with_what_to_do(tmp_path: Path) -> None:
+    import sqlite3
+
+    cfg = write_config(tmp_path)
+    with sqlite3.connect(tmp_path / "kiosk.db") as db:
+        db.execute("PRAGMA user_version = 999")
+    db.close()
+    r = kiosk_cmd("run", "--headless", "--config", str(cfg))
+    assert r.returncode == 4, r.stderr
+    assert "数据库" in r.stderr and "database" in r.stderr.lower()
+    assert "999" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_database_that_is_not_sqlite_exits_4_without_a_traceback(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path)
+    (tmp_path / "kiosk.db").write_bytes(b"this is not a database\n" * 400)
+    r = kiosk_cmd("run", "--headless", "--config", str(cfg))
+    assert r.returncode == 4, r.stderr
+    assert "数据库" in r.stderr and "Traceback" not in r.stderr

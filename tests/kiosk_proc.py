@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from kiosk.control import request
+from kiosk.control_client import request
 from kiosk.errors import ServiceUnavailableError
 
 CONFIG = """\
@@ -81,6 +83,41 @@ class KioskProcess:
         self.proc.wait(10)
 
     def terminate(self, timeout: float = 15.0) -> int:
+        """SIGTERM, and the exit code; a kiosk still running after ``timeout`` s is hung:
+        it is killed (a test never leaves a process behind) and the test fails."""
+        return self.signal(signal.SIGTERM, timeout)
+
+    def signal(self, sig: int, timeout: float = 15.0, tid: int | None = None) -> int:
+        """Send ``sig`` to the kiosk (to its thread ``tid`` if given) and wait for it to
+        exit; kill it and fail if it is still running after ``timeout`` s."""
         assert self.proc is not None
-        self.proc.terminate()
-        return self.proc.wait(timeout)
+        if tid is None:
+            self.proc.send_signal(sig)
+        else:
+            tgkill(self.proc.pid, tid, sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"kiosk ignored signal {sig} for {timeout} s:\n"
+                                 f"{self.log.read_text()[-2000:]}") from None
+
+    def threads(self) -> list[int]:
+        """The kernel thread ids of the kiosk, the main thread (= pid) first."""
+        assert self.proc is not None
+        tids = sorted(int(t) for t in os.listdir(f"/proc/{self.proc.pid}/task"))
+        tids.remove(self.proc.pid)
+        return [self.proc.pid, *tids]
+
+    def ensure_stopped(self) -> None:
+        """For teardown: kill the kiosk if it is still running."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.kill()
+
+
+def tgkill(pid: int, tid: int, sig: int) -> None:
+    """Send ``sig`` to one thread of a process, as the kernel may do with any signal."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.tgkill(pid, tid, sig) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))

@@ -36,6 +36,13 @@ def test_unit_is_a_watched_notify_service_with_hardening() -> None:
     assert k["ProtectSystem"] == ["strict"] and k["User"] == ["kiosk"]
 
 
+def test_storage_failures_do_not_restart_in_a_loop() -> None:
+    # a corrupt, unwritable or locked store cannot be fixed by a restart
+    from kiosk.cli import EXIT_STORAGE
+
+    assert str(EXIT_STORAGE) in unit_keys()["RestartPreventExitStatus"][0].split()
+
+
 def test_unit_paths_match_the_installer_and_the_production_config() -> None:
     k = unit_keys()
     installer = (ROOT / "deploy" / "install.sh").read_text()

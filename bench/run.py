@@ -14,7 +14,7 @@ import platform
 import sys
 from typing import Any
 
-SECTIONS = ("core", "store", "printer", "counter_hw")
+SECTIONS = ("core", "store", "control", "printer", "counter_hw")
 TARGETS: dict[str, str] = {
     "core_commands_per_s": ">= 50000",
     "durable_issue_p99_ms": "<= 20",

@@ -8,7 +8,7 @@ Exit codes:
 * 0 - done (the command was accepted; ``run``: stopped cleanly on SIGTERM or SIGINT)
 * 1 - the queue rules refused the command (the reason is printed)
 * 2 - bad usage, a bad config, or a control socket path that cannot be used
-* 3 - the service is not reachable (not running, or another kiosk holds the socket)
+* 3 - the service is not reachable (not running)
 * 4 - the database cannot be used (locked by another kiosk, damaged, not writable, or
   written by a newer version); ``run`` refuses to start until someone acts, so a
   supervisor should not restart it in a tight loop on this code
@@ -151,6 +151,12 @@ def _start(bootstrap: Any, cfg: config_mod.Config, socket_path: Path | None) -> 
     except sqlite3.Error as exc:
         raise StoreError(f"{cfg.storage_path}: {type(exc).__name__}: {exc}") from exc
     return kiosk
+
+
+def cmd_hash_pin(_args: argparse.Namespace) -> int:
+    from kiosk import staffpin
+
+    return staffpin.main()
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -300,6 +306,8 @@ def parser() -> argparse.ArgumentParser:
     _global_options(chk, argparse.SUPPRESS)
     chk.add_argument("file", nargs="?", help="the config file (default: --config)")
     chk.set_defaults(func=cmd_check_config)
+    pin = sub.add_parser("hash-pin", help="hash a staff PIN for [ui] staff_pin_hash")
+    pin.set_defaults(func=cmd_hash_pin)
 
     client("issue", "take a ticket").add_argument("service", type=str.upper)
     sub.choices["issue"].add_argument("--priority", metavar="REASON",

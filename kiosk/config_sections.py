@@ -15,7 +15,7 @@ feature that reads it arrives.
     [ui]
     customer_size = "1080x1920"
     rotation = 90
-    staff_pin_hash = "scrypt$16384$8$1$...$..."  # python -m kiosk.staffpin
+    staff_pin_hash = "scrypt$16384$8$1$...$..."  # kiosk hash-pin
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ import msgspec
 from kiosk import commands as c
 from kiosk.control_client import BUSY, request
 from kiosk.core import Rejected
-from kiosk.errors import KioskError, ProtocolError, ServiceUnavailableError, SocketPathError
+from kiosk.errors import KioskError, ProtocolError, SocketPathError
 from kiosk.service import Accepted, KioskService
 
 log = logging.getLogger(__name__)
@@ -301,7 +301,10 @@ def _clear_stale(path: Path) -> None:
             from None
     finally:
         probe.close()
-    raise ServiceUnavailableError(f"another kiosk is already serving {path}")
+    # Not "unreachable" (exit 3): the path is taken by a live kiosk, and a restart will
+    # not change that. Stop the other kiosk or give this one its own socket.
+    raise SocketPathError(f"another kiosk is already serving {path}; stop it, or give this "
+                          "kiosk its own socket (--socket or control.socket)")
 
 
 class ControlServer:

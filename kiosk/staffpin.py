@@ -3,7 +3,7 @@
 The config holds ``[ui] staff_pin_hash = "scrypt$N$r$p$SALT$HASH"`` (salt and hash in
 base64), never the PIN itself. Make one with::
 
-    python -m kiosk.staffpin          # asks for the PIN twice, prints the line to paste
+    kiosk hash-pin      # asks for the PIN twice, prints the line to paste
 
 >>> stored = hash_pin("2468", n=2**10)
 >>> verify_pin("2468", stored), verify_pin("1357", stored)
@@ -24,7 +24,7 @@ import sys
 
 SCHEME = "scrypt"
 N, R, P = 2**14, 8, 1  # hashlib's scrypt limits memory to 32 MiB; 16 MiB fits a Pi
-HOW = "make one with: python -m kiosk.staffpin"
+HOW = "make one with: kiosk hash-pin"
 
 
 def hash_pin(pin: str, *, n: int = N, r: int = R, p: int = P) -> str:

@@ -258,7 +258,7 @@ font = "fonts/NotoSansCJK.ttc"
 
 def test_a_clear_staff_pin_is_refused_with_how_to_hash_it(tmp_path: Path) -> None:
     err = refused(tmp_path, '[ui]\nstaff_pin_hash = "123456"\n', "ui.staff_pin_hash",
-                  "clear text", "python -m kiosk.staffpin")
+                  "clear text", "kiosk hash-pin")
     assert "123456" not in str(err)  # the PIN is not echoed into logs
 
 
@@ -301,3 +301,18 @@ def test_branch_code(tmp_path: Path) -> None:
 ])
 def test_nul_in_driver_paths(tmp_path: Path, text: str, key: str) -> None:
     refused(tmp_path, text + "\n", key, "NUL")
+
+
+def test_kiosk_hash_pin_prints_a_hash_that_verifies(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import getpass
+
+    from kiosk import cli, staffpin
+
+    monkeypatch.setattr(getpass, "getpass", lambda _prompt="": "2468")
+    assert cli.main(["hash-pin"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith('staff_pin_hash = "scrypt$')
+    stored = line.split('"')[1]
+    assert staffpin.verify_pin("2468", stored) and not staffpin.verify_pin("2469", stored)
+    assert "2468" not in line  # never the PIN itself

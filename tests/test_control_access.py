@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from kiosk.control import BACKLOG, ControlServer, request
-from kiosk.errors import ServiceUnavailableError, SocketPathError
+from kiosk.errors import SocketPathError
 from kiosk.service import KioskService
 from kiosk.store import Store
 from tests.kiosk_proc import KioskProcess, write_config
@@ -110,7 +110,7 @@ def test_a_live_socket_is_not_taken_over(serve: Callable[..., ControlServer],
                                          svc: KioskService, tmp_path: Path) -> None:
     path = private_dir(tmp_path) / "control.sock"
     first = serve(path)
-    with pytest.raises(ServiceUnavailableError, match="already serving"):
+    with pytest.raises(SocketPathError, match="already serving"):
         ControlServer(path, svc)
     assert request(first.path, {"cmd": "status"})["ok"]
 

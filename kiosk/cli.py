@@ -123,7 +123,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         cfg = _load(args.config)
         if not args.headless:
             log.warning("the Kivy screens are not part of this build yet; running headless")
-        kiosk = _start(bootstrap, cfg, Path(args.socket) if args.socket else None)
+        socket_path = Path(args.socket) if args.socket else None
+        if socket_path is not None:  # the same checks as control.socket in the file
+            from kiosk.config_paths import check_socket
+
+            check_socket("--socket", socket_path, cfg.storage_path)
+        kiosk = _start(bootstrap, cfg, socket_path)
         stop = threading.Event()
         systemd.start_watchdog(kiosk.service.healthy, stop)
         systemd.notify("READY=1")
@@ -361,6 +366,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `kiosk events | head`: the reader has gone; say nothing more, like other tools
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

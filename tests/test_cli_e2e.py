@@ -176,3 +176,30 @@ def test_a_database_that_is_not_sqlite_exits_4_without_a_traceback(tmp_path: Pat
     r = kiosk_cmd("run", "--headless", "--config", str(cfg))
     assert r.returncode == 4, r.stderr
     assert "数据库" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("name", ["长" * 40 + ".sock", "kiosk.db", ""])
+def test_run_checks_socket_the_way_check_config_checks_it(tmp_path: Path, name: str) -> None:
+    # --socket bypassed the config's checks: a 120-byte CJK path gave a raw
+    # "AF_UNIX path too long" traceback
+    cfg = write_config(tmp_path)
+    (tmp_path / "kiosk.db").write_bytes(b"")  # the database's place: never a socket
+    before = (tmp_path / "kiosk.db").stat()
+    r = kiosk_cmd("run", "--headless", "--config", str(cfg), "--socket", str(tmp_path / name))
+    assert r.returncode == 2, r.stderr
+    assert "--socket" in r.stderr and "Traceback" not in r.stderr
+    assert (tmp_path / "kiosk.db").stat().st_ino == before.st_ino
+
+
+def test_a_reader_that_goes_away_early_gets_no_traceback(kiosk: KioskProcess) -> None:
+    for _ in range(30):
+        assert cli(kiosk, "issue", "C").returncode == 0
+    cmd = [sys.executable, "-m", "kiosk.cli", "events", "--socket", str(kiosk.socket)]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        assert p.stdout is not None and p.stderr is not None
+        p.stdout.read(10)
+        p.stdout.close()  # like `kiosk events | head -1`
+        err = p.stderr.read().decode()
+        rc = p.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert rc in (0, 141)

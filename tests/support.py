@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from collections.abc import Callable
@@ -87,7 +88,9 @@ def raw_exchange(path: Path, data: bytes, timeout: float = 10.0) -> list[bytes]:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout)
         s.connect(str(path))
-        s.sendall(data)
+        # refused at once (busy, not permitted): the reply is waiting to be read
+        with contextlib.suppress(BrokenPipeError):
+            s.sendall(data)
         got = b""
         while True:
             try:

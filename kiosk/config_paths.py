@@ -74,7 +74,8 @@ def check_socket(key: str, path: Path, storage: Path) -> None:
         raise ConfigError(key, f"{path} is on a virtual file system (/proc, /sys, /dev)",
                           fix)
     if os.path.realpath(path) == os.path.realpath(storage):
-        raise ConfigError(key, "is the database file (storage.path)", fix)
+        raise ConfigError(key, f"{path} is the database file (storage.path), not a socket",
+                          fix)
     try:
         mode = os.lstat(path).st_mode
     except (FileNotFoundError, NotADirectoryError):

@@ -8,6 +8,8 @@ for every press, so the keyboard keys of the dev window can call it too.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
 from typing import Any
@@ -29,11 +31,15 @@ class ButtonBoard:
 
     >>> board = ButtonBoard(submit)           # no buttons: a board with nothing on it
     >>> board.press(3, "call_next")           # what a button or a dev-window key does
+
+    ``clock`` is the monotonic clock the debounce reads (tests pass a fake one and advance
+    it instead of sleeping); it is ignored when a ``guard`` is given, which has its own.
     """
 
-    def __init__(self, submit: Submit, guard: PressGuard | None = None) -> None:
+    def __init__(self, submit: Submit, guard: PressGuard | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.submit = submit
-        self.guard = guard or PressGuard()
+        self.guard = guard or PressGuard(clock)
         self.buttons: dict[tuple[int, str], Button] = {}
         self.intervals: dict[int, float] = {}
 
@@ -111,8 +117,9 @@ class ButtonBoard:
         self.guard.done(counter, action)
 
 
-def build_board(spec: ButtonsSpec, submit: Submit, pin_factory: Factory | None) -> ButtonBoard:
-    board = ButtonBoard(submit)
+def build_board(spec: ButtonsSpec, submit: Submit, pin_factory: Factory | None,
+                clock: Callable[[], float] = time.monotonic) -> ButtonBoard:
+    board = ButtonBoard(submit, clock=clock)
     try:
         for cb in spec.counters:
             board.wire(cb, pin_factory)

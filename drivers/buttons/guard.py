@@ -14,6 +14,10 @@ from collections.abc import Callable
 
 
 class PressGuard:
+    """Takes or swallows presses. ``clock`` gives monotonic seconds (``time.monotonic``
+    by default): it must not step with the wall clock, and tests pass a fake one that they
+    advance instead of sleeping past ``min_interval``."""
+
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self._lock = threading.Lock()  # gpiozero calls back from one thread per pin

@@ -14,21 +14,26 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
-from drivers.buttons import ButtonBoard, build, validate
+from drivers.buttons import ButtonBoard, PressGuard, build, validate
 from kiosk import commands as c
 from kiosk.commands import ReportDevice
 from kiosk.core import Rejected
 from kiosk.errors import ConfigError
+from tests.buttons_fakes import FakeMonotonic
 from tests.hw_fakes import Recorder, mock_factory
 from tests.support import make_config, wait_for
 
 __all__ = ["mock_factory"]  # the fixture, imported for pytest
 
 
-def board_for(rec: Any, factory: MockFactory | None, **counter: Any) -> ButtonBoard:
+def board_for(rec: Any, factory: MockFactory | None, clock: FakeMonotonic | None = None,
+              **counter: Any) -> ButtonBoard:
     section = {"min_interval": 0.3, "hold_time": 0.2,
                "counters": [{"counter": 1, **counter}]}
-    return build(make_config(buttons=section), rec, pin_factory=factory)
+    board = build(make_config(buttons=section), rec, pin_factory=factory)
+    if clock is not None:  # the debounce reads this clock; the test advances it
+        board.guard.clock = clock
+    return board
 
 
 def chatter(pin: Any, bounces: int = 4) -> None:
@@ -39,14 +44,17 @@ def chatter(pin: Any, bounces: int = 4) -> None:
 
 
 def test_chatter_within_the_interval_calls_once(mock_factory: MockFactory) -> None:
-    rec = Recorder()
-    board = board_for(rec, mock_factory, call_next=17, recall=27)
+    rec, clock = Recorder(), FakeMonotonic()
+    board = board_for(rec, mock_factory, clock, call_next=17, recall=27)
     try:
         chatter(mock_factory.pin(17))
         assert rec.of(c.CallNext) == [c.CallNext(1)]
         chatter(mock_factory.pin(27))  # another action has its own guard
         assert rec.of(c.Recall) == [c.Recall(1)]
-        time.sleep(0.35)
+        clock.advance(0.29)
+        chatter(mock_factory.pin(17))  # still within min_interval (0.3 s)
+        assert rec.of(c.CallNext) == [c.CallNext(1)]
+        clock.advance(0.02)
         chatter(mock_factory.pin(17))  # a deliberate second press, later on
         assert rec.of(c.CallNext) == [c.CallNext(1), c.CallNext(1)]
         assert all(src == "button:1" for _, src in rec.commands)
@@ -61,11 +69,12 @@ def test_no_second_call_while_the_first_is_unanswered(mock_factory: MockFactory)
         pending.append(Future())
         return pending[-1]
 
-    board = board_for(submit, mock_factory, call_next=17)
+    clock = FakeMonotonic()
+    board = board_for(submit, mock_factory, clock, call_next=17)
     try:
         pin = mock_factory.pin(17)
         chatter(pin)
-        time.sleep(0.35)
+        clock.advance(0.35)
         chatter(pin)  # past the interval, but the worker has not answered yet
         assert len(pending) == 1
         pending[0].set_result(None)
@@ -73,6 +82,27 @@ def test_no_second_call_while_the_first_is_unanswered(mock_factory: MockFactory)
         assert len(pending) == 2
     finally:
         board.close()
+
+
+def test_guard_reads_the_clock_it_is_given() -> None:
+    clock = FakeMonotonic()
+    guard = PressGuard(clock)
+    assert guard.take(1, "call_next", 0.3)
+    guard.done(1, "call_next")
+    clock.advance(0.299)
+    assert not guard.take(1, "call_next", 0.3)  # a bounce, however long the test machine took
+    clock.advance(0.002)
+    assert guard.take(1, "call_next", 0.3)
+
+
+def test_board_passes_its_clock_to_the_guard() -> None:
+    clock = FakeMonotonic()
+    rec = Recorder()
+    board = ButtonBoard(rec, clock=clock)
+    assert board.press(2, "recall") and not board.press(2, "recall")
+    clock.advance(1.0)  # the default interval when the counter has no buttons section
+    assert board.press(2, "recall")
+    assert rec.of(c.Recall) == [c.Recall(2), c.Recall(2)]
 
 
 def test_pull_down_wiring_presses_on_high(mock_factory: MockFactory) -> None:
@@ -101,8 +131,8 @@ def test_hold_to_pause_and_hold_again_to_resume(mock_factory: MockFactory) -> No
             paused = False
         return None
 
-    rec = Recorder(reply)
-    board = board_for(rec, mock_factory, pause=22)
+    rec, clock = Recorder(reply), FakeMonotonic()
+    board = board_for(rec, mock_factory, clock, pause=22)
     try:
         pin = mock_factory.pin(22)
         pin.drive_low()
@@ -115,7 +145,7 @@ def test_hold_to_pause_and_hold_again_to_resume(mock_factory: MockFactory) -> No
         time.sleep(0.3)  # still held: held fires once, not again
         pin.drive_high()
         assert rec.of(c.Pause) == [c.Pause(1)] and paused
-        time.sleep(0.35)
+        clock.advance(0.35)
         pin.drive_low()
         assert wait_for(lambda: rec.of(c.Resume) == [c.Resume(1)], 2)
         pin.drive_high()
@@ -137,13 +167,13 @@ def test_separate_resume_button_acts_on_press(mock_factory: MockFactory) -> None
 
 
 def test_evaluator_rates_and_takes_one_press_at_a_time(mock_factory: MockFactory) -> None:
-    rec = Recorder()
-    board = board_for(rec, mock_factory, evaluator={"good": 5, "fair": 6, "poor": 13})
+    rec, clock = Recorder(), FakeMonotonic()
+    board = board_for(rec, mock_factory, clock, evaluator={"good": 5, "fair": 6, "poor": 13})
     try:
         chatter(mock_factory.pin(5))
         chatter(mock_factory.pin(13))  # a second key straight after: one customer, one rating
         assert rec.of(c.Rate) == [c.Rate(1, "good")]
-        time.sleep(0.35)
+        clock.advance(0.35)
         chatter(mock_factory.pin(6))
         assert rec.of(c.Rate) == [c.Rate(1, "good"), c.Rate(1, "fair")]
     finally:

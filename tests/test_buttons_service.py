@@ -12,12 +12,14 @@ from typing import Any
 from gpiozero.pins.mock import MockFactory
 
 from drivers.audio import build as build_voice
+from drivers.buttons import ButtonBoard
 from drivers.buttons import build as build_buttons
 from drivers.display import build_one, parse
 from kiosk import commands as c
 from kiosk.clock import FakeClock
 from kiosk.config import Config
 from kiosk.service import KioskService
+from tests.buttons_fakes import FakeMonotonic
 from tests.hw_fakes import Pty, Recorder, mock_factory
 from tests.support import make_config, wait_for
 
@@ -54,7 +56,7 @@ def issue(svc: KioskService, *services: str) -> None:
 def test_rapid_double_press_calls_one_customer(
         service_factory: Callable[..., KioskService], mock_factory: MockFactory) -> None:
     svc = service_factory()
-    board = build_buttons(_cfg(), svc.submit, mock_factory)
+    board, mono = _board(svc, mock_factory)
     try:
         issue(svc, "A", "A", "A")
         pin = mock_factory.pin(17)
@@ -63,7 +65,7 @@ def test_rapid_double_press_calls_one_customer(
         settle(svc)
         assert svc.status.counter(1).current == "A001"
         assert svc.status.service("A").next_tickets == ("A002", "A003")
-        time.sleep(0.35)
+        mono.advance(0.35)
         press(pin)  # a deliberate next call
         assert wait_for(lambda: svc.status.counter(1).current == "A002")
         settle(svc)
@@ -75,11 +77,11 @@ def test_rapid_double_press_calls_one_customer(
 def test_hold_to_pause_then_hold_to_resume(
         service_factory: Callable[..., KioskService], mock_factory: MockFactory) -> None:
     svc = service_factory()
-    board = build_buttons(_cfg(), svc.submit, mock_factory)
+    board, mono = _board(svc, mock_factory)
     try:
         pin = mock_factory.pin(22)
         pin.drive_low()
-        time.sleep(0.05)
+        time.sleep(0.05)  # gpiozero's own hold timer runs on real time
         pin.drive_high()
         time.sleep(0.3)
         settle(svc)
@@ -87,7 +89,8 @@ def test_hold_to_pause_then_hold_to_resume(
         pin.drive_low()
         assert wait_for(lambda: svc.status.counter(1).status == "paused", 3)
         pin.drive_high()
-        time.sleep(0.35)
+        settle(svc)  # the pause has been answered, so the guard no longer holds it in flight
+        mono.advance(0.35)
         pin.drive_low()  # the same button, held again: the clerk is back
         assert wait_for(lambda: svc.status.counter(1).status == "open", 3)
         pin.drive_high()
@@ -99,27 +102,27 @@ def test_evaluator_rates_the_ticket_just_finished_once(
         service_factory: Callable[..., KioskService], mock_factory: MockFactory,
         clock: FakeClock) -> None:
     svc = service_factory()
-    board = build_buttons(_cfg(), svc.submit, mock_factory)
+    board, mono = _board(svc, mock_factory)
     try:
         press(mock_factory.pin(5))  # nothing finished yet at counter 1: ignored
         issue(svc, "A", "A")
         press(mock_factory.pin(17))  # calls A001
         settle(svc)
-        time.sleep(0.35)
+        mono.advance(0.35)
         press(mock_factory.pin(17))  # A001 finished, A002 called
         settle(svc)
         assert svc.status.counter(1).current == "A002"
-        time.sleep(0.35)
+        mono.advance(0.35)
         press(mock_factory.pin(13))  # 不满意 for A001
         settle(svc)
-        time.sleep(0.35)
+        mono.advance(0.35)
         press(mock_factory.pin(5))  # a second rating for the same ticket does not count
         press(mock_factory.pin(19))  # counter 2 has finished nobody
         settle(svc)
         assert rated(svc) == [("A001", "poor")]
         svc.submit(c.Finish(1), "test").result(5)  # A002 done...
         clock.advance(seconds=svc.config.rules.rating_window_s + 1)  # ...long ago
-        time.sleep(0.35)
+        mono.advance(0.35)
         press(mock_factory.pin(6))
         settle(svc)
         assert rated(svc) == [("A001", "poor")]
@@ -149,6 +152,14 @@ def test_a_press_reaches_the_display_wire_and_the_voice(
     finally:
         board.close()
         pty.unplug()
+
+
+def _board(svc: KioskService, factory: MockFactory) -> tuple[ButtonBoard, FakeMonotonic]:
+    """The buttons of :data:`BUTTONS`, debounced on a clock the test advances."""
+    board = build_buttons(_cfg(), svc.submit, factory)
+    mono = FakeMonotonic()
+    board.guard.clock = mono
+    return board, mono
 
 
 def _cfg(**extra: Any) -> Config:

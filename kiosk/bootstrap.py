@@ -10,21 +10,20 @@ import importlib
 import logging
 import threading
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from kiosk.clock import Clock
 from kiosk.config import Config
-from kiosk.control import ControlServer, rejected_reply
-from kiosk.core import Rejected
+from kiosk.control import ControlServer
+from kiosk.errors import KioskError
+from kiosk.ports import Action, DriverContext, DriverParts, Input, Submit
 from kiosk.service import KioskService
 from kiosk.store import Store
 
 log = logging.getLogger(__name__)
 
-# config section -> driver package exposing validate(raw) and build(config, submit)
+# config section -> driver package exposing validate(raw) and build(DriverContext)
 DRIVERS: dict[str, str] = {
     "printer": "drivers.printer",
     "displays": "drivers.display",
@@ -58,7 +57,7 @@ class Kiosk:
     store: Store
     service: KioskService
     control: ControlServer | None
-    closers: list[Any] = field(default_factory=list)
+    closers: list[Input] = field(default_factory=list)
     stopped: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -81,10 +80,14 @@ class Kiosk:
         self.store.close()
 
 
-def _reprint(printer: Any, _args: dict[str, Any]) -> dict[str, Any]:
-    if printer.reprint_last():
-        return {"ok": True, "events": []}
-    return rejected_reply(Rejected("reprint_failed"))
+def driver_context(config: Config, submit: Submit, section: str) -> DriverContext:
+    """The public view of ``config`` that the driver of ``section`` gets."""
+    return DriverContext(
+        submit=submit, branch=config.branch, services=config.services,
+        counters=config.counters, state_dir=Path(config.storage_path).parent,
+        settings=config.drivers.get(section),
+        config_dir=config.source.parent if config.source else None,
+    )
 
 
 def build(config: Config, *, clock: Clock | None = None, socket_path: Path | None = None,
@@ -92,24 +95,22 @@ def build(config: Config, *, clock: Clock | None = None, socket_path: Path | Non
     """Build the kiosk for ``config``. ``hardware=False`` leaves all drivers out."""
     store = Store(config.storage_path)
     service = KioskService(config, store, clock=clock)
-    actions: dict[str, Any] = {}
-    closers: list[Any] = []
+    actions: dict[str, Action] = {}
+    closers: list[Input] = []
     if hardware:
         for section, module in DRIVERS.items():
             mod = _driver(module)
             if mod is None:
                 log.warning("driver %s is not installed; %s disabled", module, section)
                 continue
-            built = mod.build(config, service.submit)
-            for part in built if isinstance(built, list) else [built]:
-                if part is None:
-                    continue
-                if hasattr(part, "handle"):
-                    service.add_subscriber(part)
-                else:
-                    closers.append(part)  # input devices: buttons
-                if hasattr(part, "reprint_last"):
-                    actions["reprint"] = partial(_reprint, part)
+            parts: DriverParts = mod.build(driver_context(config, service.submit, section))
+            for sub in parts.subscribers:
+                service.add_subscriber(sub)
+            closers.extend(parts.inputs)
+            for name, action in parts.actions.items():
+                if name in actions:
+                    raise KioskError(f"two drivers offer the action {name!r}")
+                actions[name] = action
     server = ControlServer(socket_path or config.socket_path, service, actions) if control \
         else None
     return Kiosk(config, store, service, server, closers)

@@ -45,7 +45,7 @@ from kiosk.commands import Command, Issue, ReportDevice
 from kiosk.events import Event
 from kiosk.service import Accepted, KioskService
 from kiosk.store import Store
-from tests.support import make_config
+from tests.support import driver_parts, make_config
 
 # DLE EOT replies for n = 1..4 (bit 1 and bit 4 always set)
 REPLIES: dict[str, dict[int, int]] = {
@@ -334,7 +334,7 @@ def kiosk(tmp_path: Path, clock: FakeClock, url: str, **options: Any
     cfg = make_config(tmp_path, printer={"url": url, "timeout_s": 2.0, "retry_initial_s": 0.02,
                                          "retry_max_s": 0.1, **options})
     svc = KioskService(cfg, Store(cfg.storage_path), clock=clock)
-    sub = printer.build(cfg, svc.submit)
+    sub = driver_parts(printer, cfg, svc.submit, "printer").subscribers[0]
     svc.add_subscriber(sub)
     svc.start()
     try:

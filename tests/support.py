@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from kiosk import config as config_mod
 from kiosk.core import Rejected, State, apply, decide, new_state
 from kiosk.events import Event
+from kiosk.ports import DriverParts
 
 TZ = ZoneInfo("Asia/Shanghai")
 OFFICE = {d: ["08:30-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")} | {"sat": [], "sun": []}
@@ -101,3 +102,11 @@ def raw_exchange(path: Path, data: bytes, timeout: float = 10.0) -> list[bytes]:
                 break
             got += chunk
     return got.splitlines()
+
+
+def driver_parts(module: Any, cfg: config_mod.Config, submit: Any, section: str,
+          **kw: Any) -> DriverParts:
+    """What driver ``module`` builds for ``cfg``, through the public driver contract."""
+    from kiosk.bootstrap import driver_context
+
+    return module.build(driver_context(cfg, submit, section), **kw)

@@ -14,16 +14,25 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
-from drivers.buttons import ButtonBoard, PressGuard, build, validate
+import drivers.buttons as buttons
+from drivers.buttons import ButtonBoard, PressGuard, validate
 from kiosk import commands as c
 from kiosk.commands import ReportDevice
+from kiosk.config import Config
 from kiosk.core import Rejected
 from kiosk.errors import ConfigError
 from tests.buttons_fakes import FakeMonotonic
 from tests.hw_fakes import Recorder, mock_factory
-from tests.support import make_config, wait_for
+from tests.support import driver_parts, make_config, wait_for
 
 __all__ = ["mock_factory"]  # the fixture, imported for pytest
+
+
+def build(cfg: Config, submit: Any, pin_factory: MockFactory | None = None) -> ButtonBoard:
+    parts = driver_parts(buttons, cfg, submit, "buttons", pin_factory=pin_factory)
+    made = parts.inputs[0]
+    assert isinstance(made, ButtonBoard)
+    return made
 
 
 def board_for(rec: Any, factory: MockFactory | None, clock: FakeMonotonic | None = None,

@@ -11,9 +11,9 @@ from typing import Any
 
 from gpiozero.pins.mock import MockFactory
 
-from drivers.audio import build as build_voice
+import drivers.audio as audio
+import drivers.buttons as buttons
 from drivers.buttons import ButtonBoard
-from drivers.buttons import build as build_buttons
 from drivers.display import build_one, parse
 from kiosk import commands as c
 from kiosk.clock import FakeClock
@@ -21,7 +21,7 @@ from kiosk.config import Config
 from kiosk.service import KioskService
 from tests.buttons_fakes import FakeMonotonic
 from tests.hw_fakes import Pty, Recorder, mock_factory
-from tests.support import make_config, wait_for
+from tests.support import driver_parts, make_config, wait_for
 
 __all__ = ["mock_factory"]
 
@@ -138,8 +138,9 @@ def test_a_press_reaches_the_display_wire_and_the_voice(
                                 "flash": 0}])[0], Recorder())
     assert display.wait_ready()
     spoken = tmp_path / "spoken"
-    voice = build_voice(_cfg(audio={"clips": str(tmp_path / "clips"),
-                                    "sink": f"wav://{spoken}"}), Recorder())
+    voice = driver_parts(audio, _cfg(audio={"clips": str(tmp_path / "clips"),
+                                            "sink": f"wav://{spoken}"}),
+                         Recorder(), "audio").subscribers[0]
     svc = service_factory([display, voice])
     board = build_buttons(_cfg(), svc.submit, mock_factory)
     try:
@@ -160,6 +161,13 @@ def _board(svc: KioskService, factory: MockFactory) -> tuple[ButtonBoard, FakeMo
     mono = FakeMonotonic()
     board.guard.clock = mono
     return board, mono
+
+
+def build_buttons(cfg: Config, submit: Any, factory: MockFactory) -> ButtonBoard:
+    parts = driver_parts(buttons, cfg, submit, "buttons", pin_factory=factory)
+    made = parts.inputs[0]
+    assert isinstance(made, ButtonBoard)
+    return made
 
 
 def _cfg(**extra: Any) -> Config:

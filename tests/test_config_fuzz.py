@@ -34,6 +34,7 @@ import pytest
 from kiosk import bootstrap, config
 from kiosk.errors import ConfigError
 from tests.hw_fakes import Recorder
+from tests.support import driver_parts
 
 SAMPLES = Path(__file__).parent.parent / "kiosk" / "configs"
 SEED = 20261124
@@ -232,10 +233,10 @@ def _build(cfg: config.Config, label: str, tmp: Path, n: int, built: set[str]) -
         built.add(key)
         mod = importlib.import_module(module)
         try:
-            made = mod.build(cfg, Recorder())
+            made = driver_parts(mod, cfg, Recorder(), section)
         except Exception as exc:
             return f"{section}: {type(exc).__name__}: {exc}"
-        for part in made if isinstance(made, list) else [made]:
+        for part in [*made.subscribers, *made.inputs]:
             part.close()
     about = [k for k in ("storage.path", "control.socket") if f":{k}" in label]
     if not about:

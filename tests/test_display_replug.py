@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from drivers.display import build, build_one, parse, validate
+import drivers.display as display
+from drivers.display import build_one, parse, validate
 from kiosk.commands import ReportDevice
 from kiosk.errors import ConfigError
 from tests.hw_fakes import Pty, Recorder, event, status
-from tests.support import make_config, wait_for
+from tests.support import driver_parts, make_config, wait_for
 
 HELLO = b"\x1b@\x0c\x0b\x1b\x11\x1b*\x04"
 
@@ -103,7 +104,7 @@ def test_glob_urls_find_the_adapter(tmp_path: Path) -> None:
 
 def test_no_section_gives_a_simulated_hall_display_on_loop() -> None:
     rec = Recorder()
-    displays = build(make_config(), rec)
+    displays = driver_parts(display, make_config(), rec, "displays").subscribers
     try:
         assert [d.name for d in displays] == ["display:hall"]
         assert displays[0].port.url == "loop://"

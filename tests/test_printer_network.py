@@ -17,7 +17,7 @@ from kiosk.events import DEVICE_STATUS, Event
 from kiosk.service import Accepted, KioskService
 from kiosk.store import Store
 from tests.printer_fakes import FakeNetworkPrinter, Reports, issued
-from tests.support import make_config, wait_for
+from tests.support import driver_parts, make_config, wait_for
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def running(tmp_path: Path, clock: FakeClock) -> Iterator[Any]:
                                              "retry_initial_s": 0.02, "retry_max_s": 0.1,
                                              **options})
         svc = KioskService(cfg, Store(cfg.storage_path), clock=clock)
-        sub = printer.build(cfg, svc.submit)
+        sub = driver_parts(printer, cfg, svc.submit, "printer").subscribers[0]
         svc.add_subscriber(sub)
         svc.start()
         made.append(svc)
@@ -112,7 +112,7 @@ def test_hung_printer_costs_at_most_its_timeout(fake: FakeNetworkPrinter) -> Non
     reports = Reports()
     cfg = make_config(printer={"url": fake.url, "timeout_s": 0.5, "retry_initial_s": 5,
                                "retry_max_s": 5})
-    sub = printer.build(cfg, reports)
+    sub = driver_parts(printer, cfg, reports, "printer").subscribers[0]
     try:
         t0 = time.monotonic()
         sub.handle(issued("A001", "A"), None)  # type: ignore[arg-type]

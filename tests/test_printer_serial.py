@@ -16,7 +16,7 @@ from drivers.printer import ticket as tk
 from drivers.printer.job import Job
 from kiosk.clock import FakeClock
 from tests.printer_fakes import FakeSerialPrinter, Reports, device_status, issue, issued, kiosk
-from tests.support import make_config, wait_for
+from tests.support import driver_parts, make_config, wait_for
 
 
 @pytest.fixture
@@ -72,7 +72,8 @@ def test_file_backend_gets_exactly_the_job_and_no_status_query(tmp_path: Path) -
     lp0 = tmp_path / "lp0"
     lp0.touch()
     reports = Reports()
-    sub = printer.build(make_config(printer={"url": f"file://{lp0}"}), reports)
+    cfg = make_config(printer={"url": f"file://{lp0}"})
+    sub = driver_parts(printer, cfg, reports, "printer").subscribers[0]
     try:
         event = issued("A001", "A")
         sub.handle(event, None)  # type: ignore[arg-type]

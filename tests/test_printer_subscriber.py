@@ -16,13 +16,13 @@ from drivers.printer.job import Job
 from kiosk.events import Event
 from kiosk.ports import Subscriber
 from tests.printer_fakes import Reports, issued
-from tests.support import make_config, wait_for
+from tests.support import driver_parts, make_config, wait_for
 
 
 @contextlib.contextmanager
 def built(**section: object) -> Iterator[tuple[printer.PrinterSubscriber, Reports]]:
     reports = Reports()
-    sub = printer.build(make_config(printer=section), reports)
+    sub = driver_parts(printer, make_config(printer=section), reports, "printer").subscribers[0]
     try:
         yield sub, reports
     finally:
@@ -65,7 +65,7 @@ def test_preview_writes_png_and_latest(tmp_path: Path, monkeypatch: pytest.Monke
     cfg = make_config()  # no [printer] table at all
     monkeypatch.setenv("HOME", str(tmp_path))  # the default lives under ~/.local/state
     reports = Reports()
-    sub = printer.build(cfg, reports)
+    sub = driver_parts(printer, cfg, reports, "printer").subscribers[0]
     try:
         sub.handle(issued("C007", "C"), None)  # type: ignore[arg-type]
         folder = tmp_path / ".local/state/counter-kiosk/tickets"

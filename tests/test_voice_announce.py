@@ -15,15 +15,25 @@ from pathlib import Path
 
 import pytest
 
-from drivers.audio import build, clips, validate
+import drivers.audio as audio
+from drivers.audio import clips, validate
 from drivers.audio.pack import ClipPack
 from drivers.audio.voice import Voice
 from kiosk.commands import ReportDevice
+from kiosk.config import Config
 from kiosk.errors import ConfigError
+from kiosk.ports import Submit
 from tests.hw_fakes import Recorder, event
-from tests.support import TZ, make_config
+from tests.support import TZ, driver_parts, make_config
 
 PHRASE = ["请", "A", "0", "1", "2", "号", "到", "3", "号", "窗口", "办理"]
+
+
+def build(cfg: Config, submit: Submit) -> Voice:
+    parts = driver_parts(audio, cfg, submit, "audio")
+    made = parts.subscribers[0]
+    assert isinstance(made, Voice)
+    return made
 
 
 @pytest.fixture(scope="module")

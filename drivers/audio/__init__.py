@@ -24,8 +24,7 @@ from drivers.audio.sinks import from_url
 from drivers.audio.spec import AudioSpec, parse
 from drivers.audio.voice import Voice
 from kiosk.commands import ReportDevice
-from kiosk.config import Config
-from kiosk.ports import Submit
+from kiosk.ports import DriverContext, DriverParts, Submit
 
 __all__ = ["AudioSpec", "Voice", "build", "validate"]
 log = logging.getLogger(__name__)
@@ -61,10 +60,11 @@ def load_pack(spec: AudioSpec, submit: Submit) -> ClipPack:
     return pack
 
 
-def build(config: Config, submit: Submit) -> Voice:
+def build(ctx: DriverContext) -> DriverParts:
     """The voice subscriber; with no ``audio`` section, WAV files stand in for a speaker."""
-    spec = parse(config.drivers.get("audio", {}))
-    if not spec.clips.is_absolute() and config.source is not None:
-        spec = replace(spec, clips=config.source.parent / spec.clips)
+    spec = parse(ctx.settings or {})
+    if not spec.clips.is_absolute() and ctx.config_dir is not None:
+        spec = replace(spec, clips=ctx.config_dir / spec.clips)
     sink = from_url(spec.sink, spec.device, spec.keep, spec.realtime)
-    return Voice(spec, load_pack(spec, submit), sink, submit, config.branch.tz)
+    voice = Voice(spec, load_pack(spec, ctx.submit), sink, ctx.submit, ctx.tz)
+    return DriverParts(subscribers=[voice])

@@ -28,9 +28,8 @@ from drivers.buttons.board import ButtonBoard, build_board
 from drivers.buttons.guard import PressGuard
 from drivers.buttons.spec import ButtonsSpec, parse
 from kiosk.commands import ReportDevice
-from kiosk.config import Config
 from kiosk.errors import ConfigError
-from kiosk.ports import Submit
+from kiosk.ports import DriverContext, DriverParts
 
 __all__ = ["ButtonBoard", "ButtonsSpec", "PressGuard", "build", "validate"]
 log = logging.getLogger(__name__)
@@ -51,20 +50,20 @@ def factory_by_name(name: str) -> Factory:
                       "factory", 'use "lgpio" on a Pi 5')
 
 
-def build(config: Config, submit: Submit, pin_factory: Factory | None = None) -> ButtonBoard:
+def build(ctx: DriverContext, pin_factory: Factory | None = None) -> DriverParts:
     """Wire every configured button; with no ``buttons`` section, a board with none.
 
     If the GPIO cannot be opened (a laptop, a missing lgpio), the kiosk keeps running
     without buttons and reports device ``buttons`` as absent.
     """
-    raw = config.drivers.get("buttons")
-    if raw is None:
+    return DriverParts(inputs=[_board(ctx, pin_factory)])
+
+
+def _board(ctx: DriverContext, pin_factory: Factory | None) -> ButtonBoard:
+    submit = ctx.submit
+    if ctx.settings is None:
         return ButtonBoard(submit)
-    spec = parse(raw)
-    for i, cb in enumerate(spec.counters):
-        if cb.counter not in config.counters:
-            raise ConfigError(f"buttons.counters[{i}].counter", f"counter {cb.counter} is "
-                              "not configured", f"use one of {sorted(config.counters)}")
+    spec = parse(ctx.settings)
     try:
         if pin_factory is None and spec.pin_factory:
             pin_factory = factory_by_name(spec.pin_factory)

@@ -21,9 +21,7 @@ from drivers.display import protocols, views
 from drivers.display.port import SerialPort
 from drivers.display.spec import DisplaySpec, parse
 from drivers.display.subscriber import SerialDisplay
-from kiosk.config import Config
-from kiosk.errors import ConfigError
-from kiosk.ports import Submit
+from kiosk.ports import DriverContext, DriverParts, Submit
 
 __all__ = ["DisplaySpec", "SerialDisplay", "build", "build_one", "validate"]
 
@@ -41,16 +39,10 @@ def build_one(spec: DisplaySpec, submit: Submit, *, drain: bool = False) -> Seri
                          submit, flash_ms=spec.flash_ms, reconnect_s=spec.reconnect_s)
 
 
-def build(config: Config, submit: Submit) -> list[SerialDisplay]:
+def build(ctx: DriverContext) -> DriverParts:
     """One subscriber per configured display (a simulated hall display if none)."""
-    raw = config.drivers.get("displays")
-    if raw is None:
-        return [build_one(s, submit, drain=True) for s in parse(SIMULATED)]
-    specs = parse(raw)
-    for i, spec in enumerate(specs):
-        for j, cid in enumerate(spec.counters or ()):
-            if cid not in config.counters:
-                raise ConfigError(f"displays[{i}].counters[{j}]",
-                                  f"counter {cid} is not configured",
-                                  f"use one of {sorted(config.counters)}")
-    return [build_one(s, submit) for s in specs]
+    if ctx.settings is None:
+        displays = [build_one(s, ctx.submit, drain=True) for s in parse(SIMULATED)]
+    else:
+        displays = [build_one(s, ctx.submit) for s in parse(ctx.settings)]
+    return DriverParts(subscribers=list(displays))

@@ -1,7 +1,7 @@
 """Ticket printer: python-escpos printers behind one small interface, chosen by URL.
 
->>> from kiosk import config
->>> printer = build(config.load(), submit)          # doctest: +SKIP
+>>> parts = build(ctx)                               # doctest: +SKIP
+>>> printer = parts.subscribers[0]                   # doctest: +SKIP
 >>> printer.handle(issued_event, status)            # prints one ticket  # doctest: +SKIP
 
 Settings, the ``[printer]`` table of the kiosk's TOML file (all optional; with no table
@@ -42,13 +42,15 @@ at all the kiosk writes PNG tickets to ``~/.local/state/counter-kiosk/tickets``)
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from drivers.printer.backends import open_backend
 from drivers.printer.settings import PrinterSettings, parse
 from drivers.printer.subscriber import PrinterSubscriber, unprinted_ticket
-from kiosk.config import Config
-from kiosk.ports import Submit
+from kiosk.control import rejected_reply
+from kiosk.core import Rejected
+from kiosk.ports import DriverContext, DriverParts
 
 __all__ = ["PrinterSettings", "PrinterSubscriber", "build", "unprinted_ticket", "validate"]
 
@@ -58,8 +60,14 @@ def validate(raw: dict[str, Any]) -> None:
     parse(raw)
 
 
-def build(config: Config, submit: Submit) -> PrinterSubscriber:
-    """The printer subscriber for ``config`` (a PNG preview printer if none is set)."""
-    base = config.source.parent if config.source else None
-    settings = parse(config.drivers.get("printer"), base)
-    return PrinterSubscriber(config, submit, settings, open_backend(settings))
+def build(ctx: DriverContext) -> DriverParts:
+    """The printer subscriber (a PNG preview printer if no ``[printer]`` is set)."""
+    settings = parse(ctx.settings, ctx.config_dir)
+    printer = PrinterSubscriber(ctx, ctx.submit, settings, open_backend(settings))
+    return DriverParts(subscribers=[printer], actions={"reprint": partial(_reprint, printer)})
+
+
+def _reprint(printer: PrinterSubscriber, _args: dict[str, Any]) -> dict[str, Any]:
+    if printer.reprint_last():
+        return {"ok": True, "events": []}
+    return rejected_reply(Rejected("reprint_failed"))

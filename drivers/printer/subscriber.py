@@ -33,9 +33,8 @@ from drivers.printer.job import Job, Renderer
 from drivers.printer.settings import PrinterSettings
 from drivers.printer.status import Reading
 from kiosk.commands import ReportDevice
-from kiosk.config import Config
 from kiosk.events import DEVICE_STATUS, ISSUED, Event
-from kiosk.ports import Submit
+from kiosk.ports import DriverContext, Submit
 from kiosk.status import Status
 
 log = logging.getLogger(__name__)
@@ -59,7 +58,7 @@ class PrinterSubscriber:
 
     name = "printer"
 
-    def __init__(self, config: Config, submit: Submit, settings: PrinterSettings,
+    def __init__(self, config: DriverContext, submit: Submit, settings: PrinterSettings,
                  backend: Backend, renderer: Renderer | None = None) -> None:
         self.config = config
         self.settings = settings

@@ -8,13 +8,16 @@ catalogue (:mod:`kiosk.messages`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kiosk import messages
-from kiosk.config import Config
 from kiosk.events import Event
+
+if TYPE_CHECKING:
+    from kiosk.config import Branch, Service
 
 Size = Literal["xs", "s", "m", "l", "xl"]
 
@@ -95,7 +98,17 @@ class Ticket:
         return out
 
 
-def from_event(event: Event, config: Config, qr: str | None = None) -> Ticket:
+class BranchInfo(Protocol):
+    """What a ticket needs to know of the branch (a DriverContext has it)."""
+
+    @property
+    def branch(self) -> Branch: ...
+
+    @property
+    def services(self) -> Mapping[str, Service]: ...
+
+
+def from_event(event: Event, config: BranchInfo, qr: str | None = None) -> Ticket:
     """Build the ticket for an ``issued`` event; ``ValueError`` if the event lacks data."""
     if event.ticket is None or event.service is None:
         raise ValueError(f"issued event {event.seq} has no ticket or service")

@@ -172,13 +172,18 @@ def cmd_check_config(args: argparse.Namespace) -> int:
                           "name it: kiosk check-config FILE")
     cfg = _load(args.file or args.config)
     days = [d for d, iv in zip(config_mod.WEEKDAYS, cfg.hours.weekly, strict=True) if iv]
-    print(f"配置正确 / Configuration OK: {cfg.source}")
-    print(f"  branch: {cfg.branch.name_zh} / {cfg.branch.name_en} ({cfg.branch.timezone})")
-    print(f"  services: {', '.join(f'{s.prefix} {s.name_zh}' for s in cfg.services.values())}")
+    t = messages.text
+    print(f"{t('cli_config_ok')}: {cfg.source}")
+    print(f"  {t('cli_label_branch')}: {cfg.branch.name_zh} / {cfg.branch.name_en} "
+          f"({cfg.branch.timezone})")
+    services = ", ".join(f"{s.prefix} {s.name_zh}" for s in cfg.services.values())
+    print(f"  {t('cli_label_services')}: {services}")
     counters = ", ".join(f"{c.id}:{'/'.join(c.services)}" for c in cfg.counters.values())
-    print(f"  counters: {counters}")
-    print(f"  open on: {', '.join(days)}; holidays: {len(cfg.hours.holidays)}")
-    print(f"  storage: {cfg.storage_path}; control socket: {cfg.socket_path}")
+    print(f"  {t('cli_label_counters')}: {counters}")
+    print(f"  {t('cli_label_open_on')}: {', '.join(days)}; "
+          f"{t('cli_label_holidays')}: {len(cfg.hours.holidays)}")
+    print(f"  {t('cli_label_storage')}: {cfg.storage_path}; "
+          f"{t('cli_label_socket')}: {cfg.socket_path}")
     return EXIT_OK
 
 
@@ -187,52 +192,73 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def describe(e: dict[str, Any]) -> str:
     """One readable line per event, Chinese first."""
-    t, tk, ctr, d = e["type"], e.get("ticket"), e.get("counter"), e.get("data") or {}
-    lines = {
-        "day_started": f"营业日开始 / business day {e['day']} started",
-        "issued": f"已取号 {tk}（{d.get('service_zh', '')}）前面 {d.get('ahead')} 位，约 "
-                  f"{d.get('wait_minutes')} 分钟 / ticket {tk} issued, {d.get('ahead')} ahead, "
-                  f"~{d.get('wait_minutes')} min" + (f", priority: {d['priority']}"
-                                                     if d.get("priority") else ""),
-        "called": f"请 {tk} 号到 {ctr} 号窗口 / {tk} called to counter {ctr}",
-        "recalled": f"再次呼叫 {tk} 号到 {ctr} 号窗口（第 {d.get('recalls')} 次）/ {tk} recalled "
-                    f"to counter {ctr} (recall {d.get('recalls')})",
-        "no_show": f"{tk} 号过号 / {tk} marked no-show ({d.get('why')})",
-        "reinstated": f"{tk} 号已恢复，排在队首 / {tk} reinstated at the head of the queue",
-        "finished": f"{tk} 号办结 / {tk} finished at counter {ctr}",
-        "transferred": f"{tk} 号转办 / {tk} transferred from counter {d.get('from_counter')} to "
-                       + (f"counter {d['to_counter']}" if d.get("to_counter")
-                          else f"service {d.get('to_service')}"),
-        "paused": f"{ctr} 号窗口暂停服务 / counter {ctr} paused"
-                  + (f", redirect to {d['redirect']}" if d.get("redirect") else "")
-                  + (f"; no open counter left for {', '.join(d['stranded'])}"
-                     if d.get("stranded") else ""),
-        "resumed": f"{ctr} 号窗口恢复服务 / counter {ctr} resumed",
-        "opened": f"{ctr} 号窗口开放 / counter {ctr} opened",
-        "closed": f"{ctr} 号窗口关闭 / counter {ctr} closed",
-        "device_status": f"设备 / device {d.get('device')}: {d.get('status')} "
-                         f"{d.get('detail', '')}".rstrip(),
-        "rated": f"{tk} 号评价 / {tk} rated {d.get('score')}",
-    }
+    t, d = messages.text, e.get("data") or {}
+    kind, tk, ctr = e["type"], e.get("ticket"), e.get("counter")
+    if kind == "day_started":
+        line = t("cli_event_day_started", day=e["day"])
+    elif kind == "issued":
+        line = t("cli_event_issued", ticket=tk, service_zh=d.get("service_zh", ""),
+                 ahead=d.get("ahead"), wait_minutes=d.get("wait_minutes"))
+        if d.get("priority"):
+            line += t("cli_event_issued_priority", priority=d["priority"])
+    elif kind == "recalled":
+        line = t("cli_event_recalled", ticket=tk, counter=ctr, recalls=d.get("recalls"))
+    elif kind == "no_show":
+        line = t("cli_event_no_show", ticket=tk, why=d.get("why"))
+    elif kind == "transferred":
+        frm = d.get("from_counter")
+        line = (t("cli_event_transferred_counter", ticket=tk, from_counter=frm,
+                  to_counter=d["to_counter"]) if d.get("to_counter") else
+                t("cli_event_transferred_service", ticket=tk, from_counter=frm,
+                  to_service=d.get("to_service")))
+    elif kind == "paused":
+        line = t("cli_event_paused", counter=ctr)
+        if d.get("redirect"):
+            line += t("cli_event_paused_redirect", redirect=d["redirect"])
+        if d.get("stranded"):
+            line += t("cli_event_paused_stranded", services=", ".join(d["stranded"]))
+    elif kind == "device_status":
+        detail = f" {d['detail']}" if d.get("detail") else ""
+        line = t("cli_event_device_status", device=d.get("device"), status=d.get("status"),
+                 detail=detail)
+    elif kind == "rated":
+        line = t("cli_event_rated", ticket=tk, score=d.get("score"))
+    elif kind in _PLAIN_EVENTS:
+        line = t(_PLAIN_EVENTS[kind], ticket=tk, counter=ctr)
+    else:
+        line = t("cli_event_other", type=kind)
     prefix = f"#{e['seq']} {e['ts'][11:19]} " if e.get("seq") else ""
-    return prefix + lines.get(t, t)
+    return prefix + str(line)
+
+
+# events whose line needs only the ticket and the counter
+_PLAIN_EVENTS = {"called": "cli_event_called", "reinstated": "cli_event_reinstated",
+                 "finished": "cli_event_finished", "resumed": "cli_event_resumed",
+                 "opened": "cli_event_opened", "closed": "cli_event_closed"}
+_COUNTER_STATUS = {"open": "cli_counter_open", "paused": "cli_counter_paused",
+                   "closed": "cli_counter_closed"}
 
 
 def _print_status(st: dict[str, Any]) -> None:
-    print(f"营业日 / business day: {st['day'] or '-'}   今日取号 / issued today: "
-          f"{st['issued_today']}")
-    print("业务 / services:")
+    t = messages.text
+    print(f"{t('cli_label_day')}: {st['day'] or '-'}   "
+          f"{t('cli_label_issued_today')}: {st['issued_today']}")
+    print(f"{t('cli_label_services')}:")
     for s in st["services"]:
         nxt = " ".join(s["next_tickets"]) or "-"
-        print(f"  {s['prefix']} {s['name_zh']} / {s['name_en']}: 等候 {s['waiting']} 人 "
-              f"waiting, ~{s['wait_minutes']} min; next: {nxt}")
-    print("窗口 / counters:")
+        waiting = t("cli_waiting", waiting=s["waiting"], minutes=s["wait_minutes"])
+        print(f"  {s['prefix']} {s['name_zh']} / {s['name_en']}: {waiting}; "
+              f"{t('cli_label_next')}: {nxt}")
+    print(f"{t('cli_label_counters')}:")
     for c in st["counters"]:
         extra = f" -> {c['redirect']}" if c.get("redirect") else ""
-        print(f"  {c['id']} [{'/'.join(c['services'])}] {c['status']}{extra}: "
+        key = _COUNTER_STATUS.get(c["status"])
+        status = t(key) if key else c["status"]
+        print(f"  {c['id']} [{'/'.join(c['services'])}] {status}{extra}: "
               f"{c['current'] or '-'}")
     for name, dev in sorted(st["devices"].items()):
-        print(f"设备 / device {name}: {dev['status']} {dev.get('detail', '')}".rstrip())
+        print(f"{t('cli_label_device')} {name}: {dev['status']} "
+              f"{dev.get('detail', '')}".rstrip())
 
 
 def _socket(args: argparse.Namespace) -> Path:
@@ -266,13 +292,13 @@ def cmd_client(args: argparse.Namespace) -> int:
         for e in reply.get("data", []):
             print(describe(e))
     elif args.command == "reprint":
-        print("已重新打印上一张票 / last ticket reprinted")
+        print(messages.text("cli_reprinted"))
     else:
         for e in reply["events"]:
             if e["type"] != "day_started":
                 print(describe(e))
         if not reply["events"]:
-            print("无变化 / no change")
+            print(messages.text("cli_no_change"))
     return EXIT_OK if reply.get("ok") else EXIT_REJECTED
 
 
@@ -339,8 +365,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _say(label: str, exc: Exception) -> None:
-    print(f"{label}: {exc}", file=sys.stderr)
+def _say(key: str, exc: Exception) -> None:
+    print(f"{messages.text(key)}: {exc}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -348,13 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        _say("配置错误 / Configuration error", exc)
+        _say("cli_config_error", exc)
         return EXIT_USAGE
     except SocketPathError as exc:
-        _say(str(messages.text("socket_path_unusable")), exc)
+        _say("socket_path_unusable", exc)
         return EXIT_USAGE
     except ServiceUnavailableError as exc:
-        _say("取号服务未运行 / The kiosk service is not reachable", exc)
+        _say("cli_unreachable", exc)
         return EXIT_UNAVAILABLE
     except StoreError as exc:
         advice = messages.text("storage_unusable")
@@ -362,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("database unusable: %s", exc)
         return EXIT_STORAGE
     except KioskError as exc:
-        _say("错误 / Error", exc)
+        _say("cli_error", exc)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

@@ -10,7 +10,9 @@ Use :func:`text` for a ``Bilingual`` pair, or :func:`zh` / :func:`en` for one si
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +22,10 @@ class Bilingual:
 
     def __str__(self) -> str:
         return f"{self.zh} / {self.en}"
+
+    def __add__(self, other: Bilingual) -> Bilingual:
+        """Both sides joined: a sentence plus an optional clause, e.g. a pause's redirect."""
+        return Bilingual(self.zh + other.zh, self.en + other.en)
 
 
 # Phrases the service norms forbid in any user-facing text.
@@ -90,10 +96,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "not_no_show": (
         "{ticket}号当前不是过号状态，无需恢复。",
         "Ticket {ticket} is not marked as missed, so it does not need reinstating.",
-    ),
-    "not_waiting": (
-        "{ticket}号当前不在等候中。",
-        "Ticket {ticket} is not waiting.",
     ),
     "already_open": (
         "{counter}号窗口已在服务中。",
@@ -169,7 +171,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The kiosk service is restarting. Please wait a moment.",
     ),
     # --- screen, ticket, display and voice lines --------------------------------------
-    "welcome": ("您好，欢迎光临，请选择业务取号", "Welcome. Please choose a service to take a number"),
     "ticket_thanks": ("请留意叫号，谢谢您的耐心等候", "Please listen for your number. Thank you for waiting"),
     "ticket_ahead": ("您前面还有 {ahead} 位", "{ahead} ahead of you"),
     "ticket_wait": ("预计等候约 {minutes} 分钟", "Estimated wait about {minutes} min"),
@@ -182,10 +183,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "and listen for your call; our staff have been notified.",
     ),
     "paper_low": ("票纸即将用完，已通知工作人员", "Ticket paper is running low; staff have been told"),
-    "after_hours": (
-        "抱歉，现在已过营业时间，{next_open_zh}开始办理，欢迎再来。",
-        "Sorry, we are closed now. We open {next_open_en}. You are welcome to come back.",
-    ),
     "display_call": ("请{ticket}号到{counter}号窗口", "{ticket} to counter {counter}"),
     "display_call_short": ("{ticket}→{counter}号窗口", "{ticket} -> {counter}"),
     "display_paused": ("暂停服务", "Service paused"),
@@ -193,10 +190,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "display_closed": ("本窗口暂停服务", "Counter closed"),
     "display_idle": ("欢迎光临", "Welcome"),
     "voice_call": ("请 {ticket} 号到 {counter} 号窗口办理", "Number {ticket}, counter {counter}"),
-    "stranded_notice": (
-        "“{service_zh}”窗口暂停服务，请稍候，我们会尽快为您办理。",
-        "The {service_en} counter is paused. Please wait; we will serve you as soon as possible.",
-    ),
     # --- printer (issue 4) -------------------------------------------------------------
     "ticket_issued_at": ("取号时间 {time}", "Issued {time}"),
     "ticket_hotline": ("服务热线 {hotline}", "Service hotline {hotline}"),
@@ -258,6 +251,68 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "note below (check disk space and file permissions, or restore a backup), then "
         "start the service again; restarting it alone will not help.",
     ),
+    # --- the kiosk command's own lines, for staff at a terminal (issue 9) ----------------
+    # Error labels: the detail that follows them is the error's own text.
+    "cli_config_error": ("配置有误", "Configuration error"),
+    "cli_unreachable": ("暂时无法连接取号服务", "The kiosk service is not reachable"),
+    "cli_error": ("操作未能完成", "The command could not be completed"),
+    "cli_no_change": ("没有变化", "No change"),
+    "cli_reprinted": ("已重新打印上一张票", "The last ticket was reprinted"),
+    "cli_config_ok": ("配置正确", "Configuration OK"),
+    # Labels of `kiosk status` and `kiosk check-config`: "label: value".
+    "cli_label_branch": ("网点", "branch"),
+    "cli_label_services": ("业务", "services"),
+    "cli_label_counters": ("窗口", "counters"),
+    "cli_label_open_on": ("每周营业", "open on"),
+    "cli_label_holidays": ("节假日", "holidays"),
+    "cli_label_storage": ("数据库", "storage"),
+    "cli_label_socket": ("控制接口", "control socket"),
+    "cli_label_day": ("营业日", "business day"),
+    "cli_label_issued_today": ("今日取号", "issued today"),
+    "cli_label_device": ("设备", "device"),
+    "cli_label_next": ("下一位", "next"),
+    "cli_waiting": ("等候 {waiting} 人，约 {minutes} 分钟", "{waiting} waiting, ~{minutes} min"),
+    "cli_counter_open": ("服务中", "open"),
+    "cli_counter_paused": ("暂停服务", "paused"),
+    "cli_counter_closed": ("已关闭", "closed"),
+    # One line per event in `kiosk events` and in a command's answer.
+    "cli_event_day_started": ("营业日 {day} 开始", "business day {day} started"),
+    "cli_event_issued": (
+        "已取号 {ticket}（{service_zh}），前面 {ahead} 位，约 {wait_minutes} 分钟",
+        "ticket {ticket} issued, {ahead} ahead, ~{wait_minutes} min",
+    ),
+    "cli_event_issued_priority": ("，优先：{priority}", ", priority: {priority}"),
+    "cli_event_called": ("请 {ticket} 号到 {counter} 号窗口", "{ticket} called to counter {counter}"),
+    "cli_event_recalled": (
+        "再次呼叫 {ticket} 号到 {counter} 号窗口（第 {recalls} 次）",
+        "{ticket} recalled to counter {counter} (recall {recalls})",
+    ),
+    "cli_event_no_show": ("{ticket} 号过号（{why}）", "{ticket} marked no-show ({why})"),
+    "cli_event_reinstated": (
+        "{ticket} 号已恢复，排在队首", "{ticket} reinstated at the head of the queue",
+    ),
+    "cli_event_finished": (
+        "{ticket} 号在 {counter} 号窗口办结", "{ticket} finished at counter {counter}",
+    ),
+    "cli_event_transferred_counter": (
+        "{ticket} 号从 {from_counter} 号窗口转到 {to_counter} 号窗口",
+        "{ticket} transferred from counter {from_counter} to counter {to_counter}",
+    ),
+    "cli_event_transferred_service": (
+        "{ticket} 号从 {from_counter} 号窗口转办 {to_service} 业务",
+        "{ticket} transferred from counter {from_counter} to service {to_service}",
+    ),
+    "cli_event_paused": ("{counter} 号窗口暂停服务", "counter {counter} paused"),
+    "cli_event_paused_redirect": ("，请到 {redirect} 号窗口", ", redirect to {redirect}"),
+    "cli_event_paused_stranded": (
+        "；{services} 业务暂无开放窗口", "; no open counter left for {services}",
+    ),
+    "cli_event_resumed": ("{counter} 号窗口恢复服务", "counter {counter} resumed"),
+    "cli_event_opened": ("{counter} 号窗口开放", "counter {counter} opened"),
+    "cli_event_closed": ("{counter} 号窗口关闭", "counter {counter} closed"),
+    "cli_event_device_status": ("设备 {device}：{status}{detail}", "device {device}: {status}{detail}"),
+    "cli_event_rated": ("{ticket} 号评价：{score}", "{ticket} rated {score}"),
+    "cli_event_other": ("事件 {type}", "event {type}"),
 }
 
 
@@ -265,6 +320,27 @@ def text(key: str, **params: object) -> Bilingual:
     """Return the message ``key`` with ``params`` filled in, in both languages."""
     zh_t, en_t = CATALOGUE[key]
     return Bilingual(zh_t.format(**params), en_t.format(**params))
+
+
+class _Coded(Protocol):
+    """A refusal as the core returns it (:class:`kiosk.core.Rejected`): a catalogue key and
+    its parameters. Named structurally, so this module imports nothing from the core."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+
+
+def rejection(r: _Coded) -> Bilingual:
+    """The courteous text for a refusal: the core gives the code, the shell the words.
+
+    >>> from types import SimpleNamespace
+    >>> rejection(SimpleNamespace(code="no_such_counter", params={"counter": 9})).en
+    'Sorry, there is no counter 9. Please check the counter number.'
+    """
+    return text(r.code, **r.params)
 
 
 def zh(key: str, **params: object) -> str:

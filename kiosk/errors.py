@@ -1,8 +1,9 @@
 """Every exception the kiosk raises, in one tree (gpiozero's ``exc.py`` style).
 
 One root, an area root per subsystem, and leaves that also inherit the matching
-built-in so callers can catch either. Warnings have their own tree: they mean
-"degraded but still running".
+built-in so callers can catch either. "Degraded but still running" is not an exception
+here: a faulty device becomes a ``device_status`` event and a log line, which reach staff
+and the branch server, where a Python warning would be shown once and lost.
 """
 
 from __future__ import annotations
@@ -64,18 +65,6 @@ class ProtocolError(ControlError, ValueError):
 
 class DeviceError(KioskError):
     """Root of hardware driver errors (printer, display, buttons, audio)."""
-
-
-class KioskWarning(Warning):
-    """Root of warnings: the kiosk runs on, degraded."""
-
-
-class DeviceWarning(KioskWarning):
-    """A device is faulty or missing; the kiosk keeps serving customers."""
-
-
-class ClockWarning(KioskWarning):
-    """The wall clock is not synchronised or stepped backwards."""
 
 
 class SocketPathError(ControlError, ValueError):

@@ -24,6 +24,9 @@ from kiosk.core import Rejected
 from kiosk.ports import Submit
 
 log = logging.getLogger(__name__)
+# what each counter button does (the evaluator's keys are "rate", with a score)
+ACTIONS: dict[str, Callable[[int], c.Command]] = {
+    "call_next": c.CallNext, "recall": c.Recall, "pause": c.Pause, "resume": c.Resume}
 
 
 class ButtonBoard:
@@ -86,8 +89,7 @@ class ButtonBoard:
         if action == "rate":
             cmd: c.Command = c.Rate(counter, score or "")
         else:
-            cmd = {"call_next": c.CallNext, "recall": c.Recall, "pause": c.Pause,
-                   "resume": c.Resume}[action](counter)
+            cmd = ACTIONS[action](counter)
         self._send(cmd, counter, action)
         return True
 

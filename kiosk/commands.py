@@ -77,11 +77,23 @@ class Close:
 
 @dataclass(frozen=True, slots=True)
 class ReportDevice:
-    """A driver reports a device status change (``ok``, ``paper_low``, ``offline``...)."""
+    """A driver reports a device status change (``ok``, ``paper_low``, ``offline``...).
+
+    ``ticket`` names a ticket the device could not handle (a ticket that did not print),
+    so the screen and IT read its number from a field, never from ``detail``.
+    """
 
     device: str
     status: str
     detail: str = ""
+    ticket: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reprint:
+    """Print a ticket of today again, marked as a reprint (default: the last issued)."""
+
+    ticket: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,24 +116,16 @@ class GetEvents:
 
 Command = (
     Issue | CallNext | Recall | NoShow | Reinstate | Finish | Transfer | Pause | Resume
-    | Open | Close | ReportDevice | Rate | GetStatus | GetEvents
+    | Open | Close | ReportDevice | Reprint | Rate | GetStatus | GetEvents
 )
-
-QUERIES = (GetStatus, GetEvents)
 
 # wire name -> class, for the control socket and MQTT
 BY_NAME: dict[str, type] = {
     "issue": Issue, "call-next": CallNext, "recall": Recall, "no-show": NoShow,
     "reinstate": Reinstate, "finish": Finish, "transfer": Transfer, "pause": Pause,
     "resume": Resume, "open": Open, "close": Close, "report-device": ReportDevice,
-    "rate": Rate, "status": GetStatus, "events": GetEvents,
+    "reprint": Reprint, "rate": Rate, "status": GetStatus, "events": GetEvents,
 }
-NAME_OF: dict[type, str] = {v: k for k, v in BY_NAME.items()}
-
-
-def to_wire(cmd: Command) -> dict[str, Any]:
-    args = {f.name: getattr(cmd, f.name) for f in fields(cmd)}
-    return {"cmd": NAME_OF[type(cmd)], "args": {k: v for k, v in args.items() if v is not None}}
 
 
 # Device reports come from drivers inside the process, never from a socket client: a

@@ -29,17 +29,10 @@ DEVICE_STATUS = "device_status"
 RATED = "rated"
 CLOCK_CORRECTED = "clock_corrected"
 NUMBERS_RESTORED = "numbers_restored"
+REPRINTED = "reprinted"
 
 # The shared default for events without data: read-only, so sharing it is safe.
 _NO_DATA: Mapping[str, Any] = MappingProxyType({})
-
-EVENT_TYPES = frozenset(
-    {
-        DAY_STARTED, ISSUED, CALLED, RECALLED, NO_SHOW, REINSTATED, TRANSFERRED,
-        FINISHED, PAUSED, RESUMED, OPENED, CLOSED, DEVICE_STATUS, RATED,
-        CLOCK_CORRECTED, NUMBERS_RESTORED,
-    }
-)
 
 
 class Event(NamedTuple):
@@ -55,7 +48,12 @@ class Event(NamedTuple):
     * ``transferred``: ``from_service``, ``to_service``, ``from_counter``, ``to_counter``
     * ``paused``: ``reason`` (str or None), ``redirect`` (counter or None),
       ``stranded`` (services left with waiting customers and no open counter)
-    * ``device_status``: ``device``, ``status``, ``detail``
+    * ``device_status``: ``device``, ``status``, ``detail``; the event's ``ticket`` is a
+      ticket the device could not handle (one that did not print), else None
+    * ``reprinted``: what the printer needs to print the ticket again: ``number``,
+      ``priority``, ``issued_at`` (the original ``issued`` time), ``service_zh``/
+      ``service_en`` (the service it waits for now), ``ahead`` and ``wait_minutes`` (as of
+      the reprint), ``status`` (waiting, called, finished or no_show)
     * ``rated``: ``score`` ("good", "fair", "poor")
     * ``clock_corrected``: ``from_day`` (the day a wrong clock had started), ``floor``
       (prefix -> last number issued in either day: numbering goes on after it),

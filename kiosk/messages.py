@@ -313,6 +313,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cli_event_device_status": ("设备 {device}：{status}{detail}", "device {device}: {status}{detail}"),
     "cli_event_rated": ("{ticket} 号评价：{score}", "{ticket} rated {score}"),
     "cli_event_other": ("事件 {type}", "event {type}"),
+    # --- reprint as a command (issue 9) -------------------------------------------------
+    "nothing_to_reprint": (
+        "抱歉，今天还没有发出号票，暂无可补打的凭条。请取号后再补打，谢谢。",
+        "Sorry, no ticket has been issued today, so there is none to reprint yet. Please "
+        "take a number first. Thank you.",
+    ),
 }
 
 

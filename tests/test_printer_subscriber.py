@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import drivers.printer as printer
 from drivers.printer import backends, settings, status
 from drivers.printer import ticket as tk
 from drivers.printer.job import Job
-from kiosk.events import Event
+from kiosk.events import REPRINTED, Event
 from kiosk.ports import Subscriber
 from tests.printer_fakes import Reports, issued
 from tests.support import driver_parts, make_config, wait_for
@@ -32,14 +33,14 @@ def built(**section: object) -> Iterator[tuple[printer.PrinterSubscriber, Report
 def test_dummy_gets_the_ticket_bytes_and_reprint_is_marked() -> None:
     with built(url="dummy://", chinese_mode="gb18030") as (sub, reports):
         assert isinstance(sub, Subscriber) and sub.name == "printer"
-        assert sub.reprint_last() is False  # nothing printed yet
         event = issued()
         sub.handle(event, None)  # type: ignore[arg-type]
         backend = sub.backend
         assert isinstance(backend, backends.DummyBackend)
         ticket = tk.from_event(event, sub.config)
         assert backend.output == sub.renderer.render(ticket).data
-        assert sub.reprint_last() is True
+        sub.handle(reprinted(event), None)  # type: ignore[arg-type]
+        assert backend.output == sub.renderer.render(replace(ticket, reprint=True)).data
         assert "补打凭条".encode("gb18030") in backend.output
         assert "补打凭条".encode("gb18030") not in sub.renderer.render(ticket).data
         wait_for(lambda: reports.statuses == ["ok"])  # the start-up probe, once
@@ -58,7 +59,8 @@ def test_a_bad_event_is_reported_not_raised() -> None:
         sub.handle(Event("issued", "not a time", "2026-11-23", ticket="A001", service="A"),
                    None)  # type: ignore[arg-type]
         wait_for(lambda: "error" in reports.statuses)
-        assert any(d.startswith("A001 not printed") for d in reports.details)
+        [failed] = [r for r in reports.commands if r.ticket]  # type: ignore[union-attr]
+        assert (failed.status, failed.ticket) == ("error", "A001")  # type: ignore[union-attr]
 
 
 def test_preview_writes_png_and_latest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,13 +115,21 @@ def test_paper_running_out_mid_ticket_counts_as_not_printed() -> None:
         sub.handle(issued("B001"), None)  # type: ignore[arg-type]
         assert len(backend.sent) == 1  # it was sent...
         assert reports.statuses[-1] == "paper_out"  # ...but may be cut short: say so
-        assert reports.details[-1] == "B001 not printed: paper end, ticket may be incomplete"
+        assert reports.details[-1] == "paper end, ticket may be incomplete"
+        assert reports.commands[-1].ticket == "B001"  # type: ignore[union-attr]
         backend.error = OSError("USB cable unplugged")
-        assert sub.reprint_last() is False
+        sub.handle(reprinted(issued("B001")), None)  # type: ignore[arg-type]
         assert reports.statuses[-1] == "offline" and "unplugged" in reports.details[-1]
+        assert reports.commands[-1].ticket == "B001"  # type: ignore[union-attr]
         backend.error = None  # plugged back in: the next ticket prints, status clears
         sub.handle(issued("B002"), None)  # type: ignore[arg-type]
         assert [j.ticket for j in backend.sent] == ["B001", "B002"]
         assert reports.statuses[-1] == "ok"
     finally:
         sub.close()
+
+
+def reprinted(event: Event) -> Event:
+    """The ``reprinted`` event the core makes for ``event``'s ticket, an hour later."""
+    return event._replace(type=REPRINTED, ts="2026-11-23T10:41:05+08:00",
+                          data={**event.data, "issued_at": event.ts, "status": "waiting"})

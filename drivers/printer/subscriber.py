@@ -1,9 +1,11 @@
-"""The printer as a kiosk subscriber: one ticket per ``issued`` event, faults reported.
+"""The printer as a kiosk subscriber: one ticket per ``issued`` event, one marked copy
+per ``reprinted`` event, faults reported.
 
 The ticket is already committed when :meth:`PrinterSubscriber.handle` sees it, so a
 printer fault never loses a ticket: the subscriber reports it with
-``ReportDevice("printer", status, "A012 not printed: paper end ...")``, the screen shows
-the number with the ``print_failed`` message, and IT gets the ``device_status`` event.
+``ReportDevice("printer", status, "paper end", ticket="A012")``, the screen shows the
+number (the event's ``ticket``) with the ``print_failed`` message, and IT gets the
+``device_status`` event.
 
 Timing rules, so a wedged printer can hold up nothing but itself:
 
@@ -24,7 +26,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from drivers.printer import ticket as tickets
@@ -32,25 +33,26 @@ from drivers.printer.backends import Backend, Session
 from drivers.printer.job import Job, Renderer
 from drivers.printer.settings import PrinterSettings
 from drivers.printer.status import Reading
-from kiosk.commands import ReportDevice
-from kiosk.events import DEVICE_STATUS, ISSUED, Event
+from kiosk.events import DEVICE_STATUS, ISSUED, REPRINTED, Event
+from kiosk.health import HealthReporter
 from kiosk.ports import DriverContext, Submit
 from kiosk.status import Status
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-NOT_PRINTED = " not printed: "
 # a link that cannot answer status (file://, dummy://) gets no query; the core has no
 # "unknown" status, so it reads "ok" while writes succeed, and says why
 UNCHECKED = Reading("ok", "this link cannot report paper or cover; judged by the write")
 
 
 def unprinted_ticket(event: Event) -> str | None:
-    """The ticket a printer ``device_status`` event says did not print, if any."""
+    """The ticket a printer ``device_status`` event says did not print, if any.
+
+    Read ``event.ticket`` instead; this stays only while the package still exports it.
+    """
     if event.type != DEVICE_STATUS or event.data.get("device") != "printer":
         return None
-    detail = str(event.data.get("detail", ""))
-    return detail.split(NOT_PRINTED, 1)[0] if NOT_PRINTED in detail else None
+    return event.ticket
 
 
 class PrinterSubscriber:
@@ -64,10 +66,8 @@ class PrinterSubscriber:
         self.settings = settings
         self.backend = backend
         self.renderer = renderer or Renderer(settings)
-        self._submit = submit
+        self.health = HealthReporter(self.name, submit, "printer")
         self._io = threading.Lock()  # one session at a time
-        self._state = threading.Lock()
-        self._status: str | None = None
         self._timed_out = False
         self._stuck: threading.Thread | None = None
         self._last: tickets.Ticket | None = None
@@ -80,11 +80,17 @@ class PrinterSubscriber:
     # --- the Subscriber port ----------------------------------------------------------
 
     def handle(self, event: Event, status: Status) -> None:
-        if event.type != ISSUED:
+        if event.type not in (ISSUED, REPRINTED):
             return
         try:
-            ticket = tickets.from_event(event, self.config, self.settings.qr)
-            self._last = ticket
+            if event.type == REPRINTED:
+                # the copy shows when the ticket was first taken, not when it was reprinted
+                original = event._replace(ts=str(event.data["issued_at"]))
+                ticket = dataclasses.replace(
+                    tickets.from_event(original, self.config, self.settings.qr), reprint=True)
+            else:
+                ticket = tickets.from_event(event, self.config, self.settings.qr)
+                self._last = ticket
             self._print(ticket)
         except Exception as exc:  # never raise into the fan-out thread
             log.exception("printing %s failed", event.ticket)
@@ -100,7 +106,7 @@ class PrinterSubscriber:
     @property
     def last_status(self) -> str | None:
         """The last status reported (``ok``, ``paper_out``...), ``None`` before the first."""
-        return self._status
+        return self.health.status
 
     def reprint_last(self) -> bool:
         """Print the last ticket again, marked as a reprint. True if it printed."""
@@ -195,26 +201,12 @@ class PrinterSubscriber:
     # --- status -----------------------------------------------------------------------
 
     def _report(self, reading: Reading, unprinted: str | None = None) -> None:
-        """Submit a status change, and every ticket that did not print."""
-        with self._state:
-            changed = reading.status != self._status
-            self._status = reading.status
+        """Submit a status change, and every ticket that did not print (in ``ticket``)."""
         if reading.printable:
             self._timed_out = False
         else:
             self._wake.set()  # start the monitor's retries
-        if not (changed or unprinted):
-            return
-        detail = f"{unprinted}{NOT_PRINTED}{reading.detail}" if unprinted else reading.detail
-        log.log(logging.INFO if reading.printable else logging.WARNING, "printer %s: %s",
-                reading.status, detail)
-        try:
-            fut = self._submit(ReportDevice("printer", reading.status, detail[:200]), "printer")
-        except Exception:
-            log.exception("could not report printer status")
-            return
-        if isinstance(fut, Future):
-            fut.add_done_callback(_log_failure)
+        self.health.report(reading.status, reading.detail, ticket=unprinted)
 
     def _probe(self) -> Reading:
         try:
@@ -241,7 +233,7 @@ class PrinterSubscriber:
                 delay = self.settings.retry_initial_s
                 if self._closing.is_set():
                     return
-                if self._status in ("ok", "paper_low"):
+                if self.health.status in ("ok", "paper_low"):
                     continue
             else:
                 self._wake.wait(delay)  # a new ticket also wakes us: look again now
@@ -250,11 +242,3 @@ class PrinterSubscriber:
                     return
                 delay = min(delay * 2, self.settings.retry_max_s)
             reading = self._probe()
-
-
-def _log_failure(fut: Future[Any]) -> None:
-    if fut.cancelled():
-        return
-    exc = fut.exception()
-    if exc is not None:
-        log.error("reporting printer status failed: %s", exc)

@@ -17,7 +17,7 @@ from kiosk import commands as c
 from kiosk import events as ev
 from kiosk import messages
 from kiosk.core import hours, queue
-from kiosk.core.state import CLOSED, NO_SHOW, OPEN, PAUSED, State, Ticket, new_state
+from kiosk.core.state import CLOSED, NO_SHOW, OPEN, PAUSED, WAITING, State, Ticket, new_state
 from kiosk.events import Event
 
 DEVICE_STATUSES = ("ok", "paper_low", "paper_out", "cover_open", "offline", "error", "absent")
@@ -287,10 +287,46 @@ def _report_device(ctx: _Ctx, cmd: c.ReportDevice) -> list[Event]:
     if known is None and len(ctx.s.devices) >= MAX_DEVICES:
         raise _Reject("too_many_devices", limit=MAX_DEVICES)
     detail = str(cmd.detail or "")[:MAX_DETAIL_CHARS]
-    if known == {"status": cmd.status, "detail": detail}:
+    # A ticket the device could not handle is news even when the status is not: each
+    # one is a customer who needs their number from the screen or from staff.
+    ticket = str(cmd.ticket)[:c.TEXT_MAX] if cmd.ticket else None
+    if ticket is None and known == {"status": cmd.status, "detail": detail}:
         return []  # only changes become events
-    return [ctx.event(ev.DEVICE_STATUS,
+    return [ctx.event(ev.DEVICE_STATUS, ticket=ticket,
                       data={"device": cmd.device, "status": cmd.status, "detail": detail})]
+
+
+def _position(s: State, t: Ticket) -> int:
+    """Customers who will be called before ``t`` (0 once it is no longer waiting)."""
+    if t.status != WAITING:
+        return 0
+    key = t.key()
+    return sum(1 for o in s.waiting[t.service].values()
+               if o.pinned == t.pinned and o.key() < key)
+
+
+def _reprint(ctx: _Ctx, cmd: c.Reprint) -> list[Event]:
+    s = ctx.s
+    if cmd.ticket is None:
+        if s.last_issued is None:
+            raise _Reject("nothing_to_reprint")
+        t = s.tickets[s.last_issued]
+    else:
+        found = s.tickets.get(cmd.ticket.strip().upper())
+        if found is None:
+            raise _Reject("no_such_ticket", ticket=cmd.ticket)
+        t = found
+    svc = s.config.services.get(t.service)
+    ahead = _position(s, t)
+    return [ctx.event(
+        ev.REPRINTED, ticket=t.id, service=t.service,
+        data={"number": t.number, "priority": t.priority, "issued_at": t.issued_at,
+              "service_zh": svc.name_zh if svc else t.service,
+              "service_en": svc.name_en if svc else t.service,
+              "ahead": ahead,
+              "wait_minutes": queue.wait_minutes(s, t.service, ahead) if svc else 0,
+              "status": t.status},
+    )]
 
 
 def _rate(ctx: _Ctx, cmd: c.Rate) -> list[Event]:
@@ -313,7 +349,7 @@ _HANDLERS: dict[type, Callable[[_Ctx, Any], list[Event]]] = {
     c.Issue: _issue, c.CallNext: _call_next, c.Recall: _recall, c.NoShow: _no_show,
     c.Finish: _finish, c.Reinstate: _reinstate, c.Transfer: _transfer,
     c.Pause: _stop(ev.PAUSED), c.Close: _stop(ev.CLOSED), c.Resume: _resume, c.Open: _open,
-    c.ReportDevice: _report_device, c.Rate: _rate,
+    c.ReportDevice: _report_device, c.Reprint: _reprint, c.Rate: _rate,
 }
 
 __all__ = ["DEVICE_STATUSES", "SCORES", "Rejected", "decide"]

@@ -71,6 +71,7 @@ class State:
     pins: dict[str, int] = field(default_factory=dict)  # waiting ticket -> pinned counter
     last_number: dict[str, int] = field(default_factory=dict)
     issued: int = 0
+    last_issued: str | None = None  # the ticket a reprint gives when none is named
     reinstated: int = 0
     counters: dict[int, CounterState] = field(default_factory=dict)
     devices: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -204,6 +205,7 @@ def _apply(s: State, e: Event) -> State:
         s.tickets[t.id] = t
         _wait(s, t)
         s.last_number[t.service] = number
+        s.last_issued = t.id
     elif kind == ev.CALLED:
         t, c = s.tickets[e.ticket], s.counters[e.counter]  # type: ignore[index]
         _unwait(s, t)
@@ -245,6 +247,8 @@ def _apply(s: State, e: Event) -> State:
                                        "detail": e.data.get("detail", "")}
     elif kind == ev.RATED:
         s.rated.add(e.ticket)  # type: ignore[arg-type]
+    # ``reprinted`` changes nothing in the queue: it is there for the record, the
+    # printer, the screens and MQTT.
     return s
 
 

@@ -221,6 +221,8 @@ def describe(e: dict[str, Any]) -> str:
         detail = f" {d['detail']}" if d.get("detail") else ""
         line = t("cli_event_device_status", device=d.get("device"), status=d.get("status"),
                  detail=detail)
+        if tk:  # the ticket the device could not handle (e.g. one that did not print)
+            line += t("cli_event_device_ticket", ticket=tk)
     elif kind == "rated":
         line = t("cli_event_rated", ticket=tk, score=d.get("score"))
     elif kind in _PLAIN_EVENTS:
@@ -234,7 +236,8 @@ def describe(e: dict[str, Any]) -> str:
 # events whose line needs only the ticket and the counter
 _PLAIN_EVENTS = {"called": "cli_event_called", "reinstated": "cli_event_reinstated",
                  "finished": "cli_event_finished", "resumed": "cli_event_resumed",
-                 "opened": "cli_event_opened", "closed": "cli_event_closed"}
+                 "opened": "cli_event_opened", "closed": "cli_event_closed",
+                 "reprinted": "cli_event_reprinted"}
 _COUNTER_STATUS = {"open": "cli_counter_open", "paused": "cli_counter_paused",
                    "closed": "cli_counter_closed"}
 
@@ -291,7 +294,9 @@ def cmd_client(args: argparse.Namespace) -> int:
     elif args.command == "events":
         for e in reply.get("data", []):
             print(describe(e))
-    elif args.command == "reprint":
+    elif args.command == "reprint" and not reply.get("events"):
+        # the printer's own reprint request, which answers without an event (being retired
+        # now that reprint is a command recorded as a ``reprinted`` event)
         print(messages.text("cli_reprinted"))
     else:
         for e in reply["events"]:
@@ -361,7 +366,8 @@ def parser() -> argparse.ArgumentParser:
     pa.add_argument("--redirect", type=int, metavar="N", help="send customers to counter N")
     client("status", "show the live queue and counters")
     client("events", "show today's events").add_argument("--day", help="YYYY-MM-DD")
-    client("reprint", "reprint the last ticket")
+    client("reprint", "reprint a ticket of today, marked as a copy").add_argument(
+        "ticket", nargs="?", type=str.upper, help="the ticket (default: the last issued)")
     return p
 
 

@@ -312,6 +312,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cli_event_closed": ("{counter} 号窗口关闭", "counter {counter} closed"),
     "cli_event_device_status": ("设备 {device}：{status}{detail}", "device {device}: {status}{detail}"),
     "cli_event_rated": ("{ticket} 号评价：{score}", "{ticket} rated {score}"),
+    "cli_event_reprinted": ("已补打 {ticket} 号凭条", "ticket {ticket} reprinted"),
+    "cli_event_device_ticket": ("（涉及 {ticket} 号）", " (ticket {ticket})"),
     "cli_event_other": ("事件 {type}", "event {type}"),
     # --- reprint as a command (issue 9) -------------------------------------------------
     "nothing_to_reprint": (

@@ -46,6 +46,12 @@ def event(kind: str, **kw: Any) -> dict[str, Any]:
     (event("device_status", data={"device": "printer", "status": "paper_out",
                                   "detail": "paper end"}),
      "设备 printer：paper_out paper end / device printer: paper_out paper end"),
+    (event("device_status", ticket="A007", data={"device": "printer", "status": "paper_out",
+                                                 "detail": "paper end"}),
+     "设备 printer：paper_out paper end（涉及 A007 号） / device printer: paper_out paper end "
+     "(ticket A007)"),
+    (event("reprinted", ticket="A007", data={"number": 7}),
+     "已补打 A007 号凭条 / ticket A007 reprinted"),
     (event("rated", ticket="A001", data={"score": "good"}),
      "A001 号评价：good / A001 rated good"),
     (event("something_new"), "事件 something_new / event something_new"),

@@ -12,6 +12,7 @@ imported, so a rule holds even for code a test never runs):
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -150,6 +151,14 @@ def test_the_core_imports_no_drivers_no_messages_and_only_the_config_model() -> 
 def test_the_configuration_modules_the_core_may_import_exist() -> None:
     # a renamed model module would otherwise leave the rule allowing a module nobody has
     assert any(is_module(m) for m in CORE_MAY_IMPORT_CONFIG)
+
+
+def test_the_catalogue_imports_only_the_standard_library() -> None:
+    # every client command and driver loads it: it must stay light and free of cycles
+    rel = "kiosk/messages.py"
+    tree = ast.parse((ROOT / rel).read_text(), rel)
+    roots = {module.split(".")[0] for _, module, _ in imports(rel, tree)}
+    assert roots <= set(sys.stdlib_module_names), roots - set(sys.stdlib_module_names)
 
 
 # --- the rules themselves catch what they should -----------------------------------------

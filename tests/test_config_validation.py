@@ -316,3 +316,72 @@ def test_kiosk_hash_pin_prints_a_hash_that_verifies(
     stored = line.split('"')[1]
     assert staffpin.verify_pin("2468", stored) and not staffpin.verify_pin("2469", stored)
     assert "2468" not in line  # never the PIN itself
+
+
+# ------------------------------------------------------- unknown keys, every table
+
+_DISPLAY = '[[displays]]\nurl = "loop://"\nprotocol = "linetext"\n'
+_BUTTONS = "[[buttons.counters]]\ncounter = 1\ncall_next = 17\n"
+_SERVICE = ('[[services]]\nprefix = "A"\nname_zh = "x"\nname_en = "x"\navg_minutes = 5\n'
+            'documents = [{zh = "x", en = "x"%s}]\n%s'
+            '[[counters]]\nid = 1\nservices = ["A"]\n')
+UNKNOWN_KEYS = [  # (model class, TOML with a key "colour" in that table, the key named)
+    ("ConfigFile", 'colour = "blue"\n', "colour"),
+    ("Branch", '[branch]\ncolour = "blue"\n', "branch.colour"),
+    ("ClockTable", '[clock]\ncolour = "blue"\n', "clock.colour"),
+    ("Rules", '[queue]\ncolour = "blue"\n', "queue.colour"),
+    ("StorageTable", '[storage]\ncolour = "blue"\n', "storage.colour"),
+    ("ControlTable", '[control]\ncolour = "blue"\n', "control.colour"),
+    ("HoursTable", '[hours]\ncolour = "blue"\n', "hours.colour"),
+    ("Service", _SERVICE % ("", 'colour = "blue"\n'), "services[0].colour"),
+    ("Document", _SERVICE % (', colour = "blue"', ""), "services[0].documents[0].colour"),
+    ("Counter", _SERVICE % ("", "") + 'colour = "blue"\n', "counters[0].colour"),
+    ("MqttSettings", '[mqtt]\ncolour = "blue"\n', "mqtt.colour"),
+    ("UiSettings", '[ui]\ncolour = "blue"\n', "ui.colour"),
+    ("PrinterSettings", '[printer]\ncolour = "blue"\n', "printer.colour"),
+    ("DisplaySpec", _DISPLAY + 'colour = "blue"\n', "displays[0].colour"),
+    ("ButtonsSpec", '[buttons]\ncolour = "blue"\n', "buttons.colour"),
+    ("CounterButtons", _BUTTONS + 'colour = "blue"\n', "buttons.counters[0].colour"),
+    ("Evaluator", _BUTTONS + 'evaluator = {good = 5, fair = 6, poor = 13, colour = 7}\n',
+     "buttons.counters[0].evaluator.colour"),
+    ("AudioSpec", '[audio]\ncolour = "blue"\n', "audio.colour"),
+]
+
+
+@pytest.mark.parametrize(("table", "text", "key"), UNKNOWN_KEYS,
+                         ids=[case[0] for case in UNKNOWN_KEYS])
+def test_every_table_refuses_an_unknown_key(tmp_path: Path, table: str, text: str,
+                                            key: str) -> None:
+    # the text comes first, so a top-level key stays top-level; the store and the socket
+    # go in tmp_path, inside the case's own [storage] / [control] when it has one
+    paths = {"storage": f'path = "{tmp_path}/kiosk.db"\n',
+             "control": f'socket = "{tmp_path}/c.sock"\n'}
+    for section, line in paths.items():
+        head = f"[{section}]\n"
+        text = text.replace(head, head + line) if head in text else text + head + line
+    f = tmp_path / "kiosk.toml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        bootstrap.validate_drivers(config.load(f))
+    assert err.value.key == key, str(err.value)
+    assert "not a known setting" in str(err.value) and "known here" in str(err.value)
+
+
+def test_the_unknown_key_cases_cover_every_table_of_the_model() -> None:
+    """A table added to the model without a case here fails this test."""
+    import msgspec
+
+    from kiosk.settings import ConfigFile
+
+    seen: set[str] = set()
+    todo: list[object] = [msgspec.inspect.type_info(ConfigFile)]
+    while todo:
+        t = todo.pop()
+        if isinstance(t, msgspec.inspect.StructType) and t.cls.__name__ not in seen:
+            seen.add(t.cls.__name__)
+            todo.extend(f.type for f in t.fields)
+        for name in ("type", "item_type", "value_type"):
+            if (inner := getattr(t, name, None)) is not None:
+                todo.append(inner)
+        todo.extend(getattr(t, "types", ()))
+    assert seen == {case[0] for case in UNKNOWN_KEYS}

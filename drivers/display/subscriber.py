@@ -16,8 +16,8 @@ from collections.abc import Callable
 from drivers.display.port import SerialPort
 from drivers.display.protocols import DisplayProtocol, Screen
 from drivers.display.views import CounterView, HallView
-from kiosk.commands import ReportDevice
 from kiosk.events import Event
+from kiosk.health import HealthReporter
 from kiosk.ports import Submit
 from kiosk.status import Status
 
@@ -38,7 +38,7 @@ class SerialDisplay:
         self._lock = threading.RLock()
         self._gen = 0  # bumps on every draw; a pending flash step of an older one quits
         self._dimmed = False
-        self._reported: str | None = None
+        self.health = HealthReporter(self.name, submit, "display")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name=self.name, daemon=True)
         self._thread.start()
@@ -132,14 +132,7 @@ class SerialDisplay:
                 self._report("ok", "")
 
     def _report(self, status: str, detail: str) -> None:
-        if self._reported == status:  # report changes only, not every failed retry
-            return
-        self._reported = status
-        log.info("%s: %s %s", self.name, status, detail)
-        try:
-            self.submit(ReportDevice(self.name, status, detail[:200]), "display")
-        except Exception:
-            log.exception("%s: could not report %s", self.name, status)
+        self.health.report(status, detail)  # changes only, not every failed retry
 
     def wait_ready(self, timeout: float = 5.0) -> bool:
         """Block until the port is open (tests, bench and the dev window use this)."""

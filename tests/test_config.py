@@ -83,3 +83,26 @@ def test_check_config_command_reports_without_a_traceback(tmp_path: Path) -> Non
                            str(SAMPLES / "production.sample.toml")], capture_output=True,
                           text=True, timeout=60)
     assert good.returncode == 0 and "Configuration OK" in good.stdout
+
+
+def test_relative_driver_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    """What each driver builds uses the directory of the file, not the working directory."""
+    import drivers.audio
+    import drivers.printer
+    from tests.hw_fakes import Recorder
+    from tests.support import driver_parts
+
+    f = tmp_path / "kiosk.toml"
+    f.write_text(f'[storage]\npath = "{tmp_path}/kiosk.db"\n[control]\n'
+                 f'socket = "{tmp_path}/c.sock"\n[printer]\nurl = "preview://tickets"\n'
+                 '[audio]\nclips = "clips"\ngenerate_missing = false\n', encoding="utf-8")
+    cfg = config.load(f)
+    parts = driver_parts(drivers.audio, cfg, Recorder(), "audio")
+    parts.subscribers += driver_parts(drivers.printer, cfg, Recorder(), "printer").subscribers
+    voice, printer = parts.subscribers
+    try:
+        assert voice.spec.clips == tmp_path / "clips"  # type: ignore[attr-defined]
+        assert printer.settings.endpoint.target == str(tmp_path / "tickets")  # type: ignore[attr-defined]
+    finally:
+        for part in parts.subscribers:
+            part.close()

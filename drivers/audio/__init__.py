@@ -15,7 +15,6 @@ Announcements are assembled from a clip pack (one WAV per token) made by
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Any
 
 from drivers.audio import clips as clip_files
@@ -62,9 +61,7 @@ def load_pack(spec: AudioSpec, submit: Submit) -> ClipPack:
 
 def build(ctx: DriverContext) -> DriverParts:
     """The voice subscriber; with no ``audio`` section, WAV files stand in for a speaker."""
-    spec = parse(ctx.settings or {})
-    if not spec.clips.is_absolute() and ctx.config_dir is not None:
-        spec = replace(spec, clips=ctx.config_dir / spec.clips)
+    spec = parse(ctx.settings or {}).resolved(ctx.config_dir)
     sink = from_url(spec.sink, spec.device, spec.keep, spec.realtime)
     voice = Voice(spec, load_pack(spec, ctx.submit), sink, ctx.submit, ctx.tz)
     return DriverParts(subscribers=[voice])

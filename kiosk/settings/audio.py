@@ -6,6 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
+import msgspec
 from msgspec import Meta, field
 
 from kiosk.config_defaults import DEFAULT_CLIPS, DEFAULT_SINK
@@ -46,6 +47,12 @@ class AudioSpec(Section, dict=True):
         for name, value in (("sink", sink), ("device", device), ("clips", clips)):
             set_field(self, name, value)
         self.quiet_hours  # noqa: B018 - checked now
+
+    def resolved(self, base: Path | None) -> AudioSpec:
+        """This section with a relative ``clips`` taken relative to ``base``."""
+        if base is None or self.clips.is_absolute():
+            return self
+        return msgspec.structs.replace(self, clips=base / self.clips)
 
     @cached_property
     def quiet_hours(self) -> tuple[Interval, ...]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from kiosk import events as ev
-from kiosk.config import Config
+from kiosk.config_model import Config
 from kiosk.core import hours
 from kiosk.events import Event
 

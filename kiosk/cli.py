@@ -294,10 +294,6 @@ def cmd_client(args: argparse.Namespace) -> int:
     elif args.command == "events":
         for e in reply.get("data", []):
             print(describe(e))
-    elif args.command == "reprint" and not reply.get("events"):
-        # the printer's own reprint request, which answers without an event (being retired
-        # now that reprint is a command recorded as a ``reprinted`` event)
-        print(messages.text("cli_reprinted"))
     else:
         for e in reply["events"]:
             if e["type"] != "day_started":

@@ -162,10 +162,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "取号服务正在启动或维护，请稍候。",
         "The kiosk service is starting or under maintenance. Please wait a moment.",
     ),
-    "reprint_failed": (
-        "抱歉，暂时无法重新打印，请检查打印机后再试。",
-        "Sorry, the last ticket cannot be reprinted right now. Please check the printer and try again.",
-    ),
     "stopping": (
         "取号服务正在重启，请稍候。",
         "The kiosk service is restarting. Please wait a moment.",
@@ -257,7 +253,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cli_unreachable": ("暂时无法连接取号服务", "The kiosk service is not reachable"),
     "cli_error": ("操作未能完成", "The command could not be completed"),
     "cli_no_change": ("没有变化", "No change"),
-    "cli_reprinted": ("已重新打印上一张票", "The last ticket was reprinted"),
     "cli_config_ok": ("配置正确", "Configuration OK"),
     # Labels of `kiosk status` and `kiosk check-config`: "label: value".
     "cli_label_branch": ("网点", "branch"),

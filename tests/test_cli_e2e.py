@@ -103,9 +103,18 @@ def test_garbage_on_the_socket_is_answered_politely(kiosk: KioskProcess) -> None
 
 
 def test_reprint_reaches_the_printer(kiosk: KioskProcess) -> None:
-    assert cli(kiosk, "issue", "A").returncode == 0
+    issued = cli(kiosk, "issue", "A", "--json")
+    ticket = json.loads(issued.stdout)["events"][-1]["ticket"]
     r = cli(kiosk, "reprint")
     assert r.returncode == 0, r.stderr
+    assert f"ticket {ticket} reprinted" in r.stdout  # recorded as an event, not a side door
+    r = cli(kiosk, "reprint", ticket.lower())  # a named ticket of today
+    assert r.returncode == 0 and f"{ticket} 号凭条" in r.stdout, r.stderr
+    r = cli(kiosk, "reprint", "Z999")
+    assert r.returncode == 1 and "not found" in r.stderr
+    reprints = [e for e in json.loads(cli(kiosk, "events", "--json").stdout)["data"]
+                if e["type"] == "reprinted"]
+    assert [e["ticket"] for e in reprints][-2:] == [ticket, ticket]
 
 
 def test_service_not_running(tmp_path: Path) -> None:

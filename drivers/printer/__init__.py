@@ -42,14 +42,11 @@ at all the kiosk writes PNG tickets to ``~/.local/state/counter-kiosk/tickets``)
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from drivers.printer.backends import open_backend
 from drivers.printer.settings import PrinterSettings, parse
 from drivers.printer.subscriber import PrinterSubscriber, unprinted_ticket
-from kiosk.control import rejected_reply
-from kiosk.core import Rejected
 from kiosk.ports import DriverContext, DriverParts
 
 __all__ = ["PrinterSettings", "PrinterSubscriber", "build", "unprinted_ticket", "validate"]
@@ -64,10 +61,4 @@ def build(ctx: DriverContext) -> DriverParts:
     """The printer subscriber (a PNG preview printer if no ``[printer]`` is set)."""
     settings = parse(ctx.settings, ctx.config_dir)
     printer = PrinterSubscriber(ctx, ctx.submit, settings, open_backend(settings))
-    return DriverParts(subscribers=[printer], actions={"reprint": partial(_reprint, printer)})
-
-
-def _reprint(printer: PrinterSubscriber, _args: dict[str, Any]) -> dict[str, Any]:
-    if printer.reprint_last():
-        return {"ok": True, "events": []}
-    return rejected_reply(Rejected("reprint_failed"))
+    return DriverParts(subscribers=[printer])

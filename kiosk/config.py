@@ -44,8 +44,9 @@ _KINDS = {"int": "an integer", "str": "a string", "bool": "true or false", "floa
           "array": "a list", "object": "a table", "date": "a date", "time": "a time",
           "datetime": "a date and time"}
 _GOT = {"bool": "a boolean", "array": "list", "object": "dict"}
-_BASE = {"int": mi.IntType, "float": mi.FloatType, "str": mi.StrType,
-         "array": (mi.ListType, mi.VarTupleType, mi.TupleType), "object": mi.DictType}
+_BASE: dict[str, type | tuple[type, ...]] = {
+    "int": mi.IntType, "float": mi.FloatType, "str": mi.StrType,
+    "array": (mi.ListType, mi.VarTupleType, mi.TupleType), "object": mi.DictType}
 
 
 def _tokens(path: str) -> list[str | int]:

@@ -102,12 +102,12 @@ Intervals = Annotated[tuple[str, ...], rule(fix='e.g. ["08:30-17:00"]')]
 # ------------------------------------------------------------------ what the core reads
 
 
-class Document(Section):
+class Document(Section, frozen=True):
     zh: Text
     en: Text
 
 
-class Service(Section):
+class Service(Section, frozen=True):
     prefix: Annotated[str, rule("{value!r} must be one capital letter A-Z",
                                 pattern=pattern("[A-Z]"))]
     name_zh: Text
@@ -119,7 +119,7 @@ class Service(Section):
 ServiceRef = Annotated[str, rule("{value!r} is not a configured service")]
 
 
-class Counter(Section):
+class Counter(Section, frozen=True):
     id: Annotated[int, Meta(ge=1, le=999)]
     services: Annotated[tuple[ServiceRef, ...],
                         rule("must list at least one service prefix", min_length=1)]
@@ -131,7 +131,7 @@ class Counter(Section):
             raise ConfigError("services", "lists a service twice")
 
 
-class Rules(Section):
+class Rules(Section, frozen=True):
     """The ``[queue]`` table."""
 
     number_digits: Annotated[int, Meta(ge=1, le=6)] = 3
@@ -145,7 +145,7 @@ class Rules(Section):
     rating_window_s: Annotated[int, Meta(ge=10, le=3600)] = 120
 
 
-class Branch(Section, dict=True):
+class Branch(Section, frozen=True, dict=True):
     name_zh: Text
     name_en: Text
     device_id: Annotated[str, rule("{value!r} may only use letters, digits, '_' and '-'",
@@ -196,7 +196,7 @@ class Hours:
 Day = Annotated[date, rule("{value!r} is not a date", 'use "YYYY-MM-DD"')]
 
 
-class HoursTable(Section, dict=True):
+class HoursTable(Section, frozen=True, dict=True):
     """The ``[hours]`` table, read into :class:`Hours`."""
 
     mon: Intervals
@@ -228,16 +228,16 @@ class HoursTable(Section, dict=True):
                      holidays=frozenset(self.holidays), special=tuple(sorted(special)))
 
 
-class ClockTable(Section):
+class ClockTable(Section, frozen=True):
     require_sync: bool = False
     sync_flag: Text = "/run/systemd/timesync/synchronized"
 
 
-class StorageTable(Section):
+class StorageTable(Section, frozen=True):
     path: Text
 
 
-class ControlTable(Section):
+class ControlTable(Section, frozen=True):
     socket: Text
 
 

@@ -36,7 +36,7 @@ __all__ = ["AudioSpec", "ButtonsSpec", "ConfigFile", "CounterButtons", "DisplayS
            "Displays", "Endpoint", "MqttSettings", "PrinterSettings", "Timing", "UiSettings"]
 
 
-class ConfigFile(Section):
+class ConfigFile(Section, frozen=True):
     """Every table of the file; the loader overlays it on the built-in defaults first."""
 
     branch: Branch
@@ -69,9 +69,9 @@ class ConfigFile(Section):
             if c.id in ids:
                 raise ConfigError(f"counters[{i}].id", f"counter {c.id} is defined twice")
             ids.append(c.id)
-            for j, s in enumerate(c.services):
-                if s not in prefixes:
-                    raise ConfigError(f"counters[{i}].services[{j}]", f"{s!r} is not a "
+            for j, ref in enumerate(c.services):
+                if ref not in prefixes:
+                    raise ConfigError(f"counters[{i}].services[{j}]", f"{ref!r} is not a "
                                       "configured service", f"use one of {', '.join(prefixes)}")
         for p in prefixes:
             if not any(p in c.services for c in self.counters):

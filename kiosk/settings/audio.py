@@ -17,7 +17,7 @@ from kiosk.errors import ConfigError
 Percent = Annotated[int, Meta(ge=0, le=100)]
 
 
-class AudioSpec(Section, dict=True):
+class AudioSpec(Section, frozen=True, dict=True):
     sink: str = DEFAULT_SINK  # "alsa" or "wav://DIR"
     device: Annotated[str, rule("must not be empty", 'e.g. "default" or '
                                 '"plughw:CARD=Headphones"', pattern=r"\S")] = "default"

@@ -43,13 +43,13 @@ class Timing:
     min_interval: float = 1.0  # software guard per counter+action, above the pin
 
 
-class Evaluator(Section):
+class Evaluator(Section, frozen=True):
     good: Pin
     fair: Pin
     poor: Pin
 
 
-class CounterButtons(Section, dict=True):
+class CounterButtons(Section, frozen=True, dict=True):
     """One ``[[buttons.counters]]`` table; a timing key left out (None) is the table's."""
 
     counter: Annotated[int, Meta(ge=1, le=999)]
@@ -87,7 +87,7 @@ class CounterButtons(Section, dict=True):
                                else self.min_interval))
 
 
-class ButtonsSpec(Section):
+class ButtonsSpec(Section, frozen=True):
     pin_factory: str | None = None  # None: gpiozero's choice (GPIOZERO_PIN_FACTORY)
     pull_up: bool = True
     bounce_time: BounceTime = 0.05

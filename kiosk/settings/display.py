@@ -37,7 +37,7 @@ def _hex(text: str | None, key: str) -> bytes:
         raise ConfigError(key, f"{text!r} is not hex bytes", 'e.g. "02 1B"') from None
 
 
-class DisplaySpec(Section, dict=True):
+class DisplaySpec(Section, frozen=True, dict=True):
     url: Annotated[str, rule("must not be empty", 'e.g. "/dev/serial/by-id/usb-...-port0" '
                              'or "loop://"', pattern=r"\S")]
     protocol: Annotated[Literal["cd5220", "linetext"], rule(
@@ -72,13 +72,13 @@ class DisplaySpec(Section, dict=True):
     def __post_init__(self) -> None:
         cd = self.protocol == "cd5220"
         if cd:  # a fixed 2x20 unit: refuse keys that would silently do nothing
-            given = {"columns": self.columns != 0, "lines": self.lines != 0,
+            fixed = {"columns": self.columns != 0, "lines": self.lines != 0,
                      "checksum": self.checksum != "",
                      "line_terminator": self.terminator_text is not None,
                      "address": self.address is not None, "prefix": self.prefix_hex is not None,
                      "blink_code": self.blink_hex is not None}
             for key in CD5220_FIXED:
-                if given[key]:
+                if fixed[key]:
                     raise ConfigError(key, "does not apply to protocol cd5220",
                                       "remove it, or use protocol = \"linetext\"")
         elif self.flash_style:

@@ -65,7 +65,7 @@ def _convert(name: str, value: str, kind: type, key: str) -> Any:
 
 def parse_url(url: str, base: Path | None = None, key: str = "printer.url") -> Endpoint:
     """Parse a printer URL; ``base`` resolves a relative preview directory."""
-    if not isinstance(url, str) or "://" not in url:
+    if "://" not in url:
         raise ConfigError(key, f"{url!r} is not a printer URL", f"use one of {_EXAMPLES}")
     scheme, rest = url.split("://", 1)
     if scheme not in SCHEMES:
@@ -114,7 +114,7 @@ def parse_url(url: str, base: Path | None = None, key: str = "printer.url") -> E
     return Endpoint("dummy")
 
 
-class PrinterSettings(Section, dict=True):
+class PrinterSettings(Section, frozen=True, dict=True):
     url: str = DEFAULT_URL
     paper_width_mm: Literal[58, 80] = 80
     chinese_mode: Annotated[Literal["image", "gb18030"], rule(

@@ -47,7 +47,7 @@ KeyFile = Annotated[Path, rule(fix="the path of the client key (PEM)")]
 FontFile = Annotated[Path, rule(fix="the path of a CJK font file")]
 
 
-class MqttSettings(Section, dict=True):
+class MqttSettings(Section, frozen=True, dict=True):
     url: str | None = None  # None: MQTT off
     prefix: Annotated[str, rule("{value!r} may only use a-z, 0-9, _ and -",
                                 "it is the first level of every MQTT topic",
@@ -135,7 +135,7 @@ Courtesy = Annotated[str, rule("must be 1-200 characters", "or leave it out for 
                                "standard wording", pattern=r"(?s)\A\s*\S.{0,199}\Z")]
 
 
-class UiSettings(Section):
+class UiSettings(Section, frozen=True):
     customer_size: Size | None = None  # None: the screen's own size
     hall_size: Size | None = None
     staff_size: Size | None = None

@@ -70,7 +70,6 @@ class PrinterSubscriber:
         self._io = threading.Lock()  # one session at a time
         self._timed_out = False
         self._stuck: threading.Thread | None = None
-        self._last: tickets.Ticket | None = None
         self._wake = threading.Event()
         self._closing = threading.Event()
         self._monitor = threading.Thread(target=self._watch, name="printer-monitor",
@@ -90,7 +89,6 @@ class PrinterSubscriber:
                     tickets.from_event(original, self.config, self.settings.qr), reprint=True)
             else:
                 ticket = tickets.from_event(event, self.config, self.settings.qr)
-                self._last = ticket
             self._print(ticket)
         except Exception as exc:  # never raise into the fan-out thread
             log.exception("printing %s failed", event.ticket)
@@ -101,23 +99,12 @@ class PrinterSubscriber:
         self._wake.set()
         self._monitor.join(self.settings.timeout_s + 1)
 
-    # --- for staff and the screen -----------------------------------------------------
+    # --- for the screen and tests -----------------------------------------------------
 
     @property
     def last_status(self) -> str | None:
         """The last status reported (``ok``, ``paper_out``...), ``None`` before the first."""
         return self.health.status
-
-    def reprint_last(self) -> bool:
-        """Print the last ticket again, marked as a reprint. True if it printed."""
-        last = self._last
-        if last is None:
-            return False
-        try:
-            return self._print(dataclasses.replace(last, reprint=True))
-        except Exception:
-            log.exception("reprint of %s failed", last.number)
-            return False
 
     # --- printing ---------------------------------------------------------------------
 

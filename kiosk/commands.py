@@ -201,4 +201,4 @@ def from_wire(msg: Any, allowed: frozenset[str] | None = None) -> Command:
     missing = [n for n, f in known.items() if n not in clean and f.default is MISSING]
     if missing:
         raise ProtocolError(f"{name}: {missing[0]} is required")
-    return cls(**clean)  # type: ignore[no-any-return]
+    return cls(**clean)

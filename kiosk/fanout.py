@@ -41,7 +41,7 @@ from kiosk.ports import Submit, Subscriber
 from kiosk.status import Status
 
 log = logging.getLogger(__name__)
-_STOP = object()
+_Item = tuple[Event, Status, float]  # the event, the status after it, when it was queued
 MAX_NAMED = 10  # dropped tickets named in a report; the rest are counted
 _local = threading.local()
 
@@ -97,7 +97,7 @@ class Outlet:
         self.sub = sub
         self.on_error = on_error
         self.maxsize = maxsize
-        self.queue: queue.Queue[object] = queue.Queue(maxsize)
+        self.queue: queue.Queue[_Item | None] = queue.Queue(maxsize)  # None: stop
         self.dropped = 0  # in all, since start
         self._health = HealthReporter(queue_device(sub.name), submit, "system") if submit \
             else None
@@ -110,7 +110,7 @@ class Outlet:
 
     def offer(self, event: Event, status: Status) -> None:
         """Queue ``event``; never blocks. A full queue drops its oldest event."""
-        item = (event, status, time.monotonic())
+        item: _Item = (event, status, time.monotonic())
         while True:
             try:
                 self.queue.put_nowait(item)
@@ -121,14 +121,14 @@ class Outlet:
                 old = self.queue.get_nowait()
             except queue.Empty:
                 continue  # the subscriber took one meanwhile: there is room now
-            if old is _STOP:  # only after stop(): nothing more is delivered
+            if old is None:  # only after stop(): nothing more is delivered
                 self.queue.put_nowait(old)
                 return
-            self._drop(old[0])  # type: ignore[index]
+            self._drop(old[0])
 
     def stop(self, timeout: float) -> None:
         with contextlib.suppress(queue.Full):
-            self.queue.put(_STOP, timeout=timeout)
+            self.queue.put(None, timeout=timeout)
         if self.thread.is_alive():  # a kiosk that failed part-way through start()
             self.thread.join(timeout)
         try:
@@ -174,9 +174,9 @@ class Outlet:
     def _run(self) -> None:
         while True:
             item = self.queue.get()
-            if item is _STOP:
+            if item is None:
                 return
-            event, status, queued = item  # type: ignore[misc]
+            event, status, queued = item
             _local.waited = time.monotonic() - queued
             try:
                 self.sub.handle(event, status)

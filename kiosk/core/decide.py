@@ -16,8 +16,19 @@ from typing import Any
 from kiosk import commands as c
 from kiosk import events as ev
 from kiosk import messages
+from kiosk.config_model import Service
 from kiosk.core import hours, queue
-from kiosk.core.state import CLOSED, NO_SHOW, OPEN, PAUSED, WAITING, State, Ticket, new_state
+from kiosk.core.state import (
+    CLOSED,
+    NO_SHOW,
+    OPEN,
+    PAUSED,
+    WAITING,
+    CounterState,
+    State,
+    Ticket,
+    new_state,
+)
 from kiosk.events import Event
 
 DEVICE_STATUSES = ("ok", "paper_low", "paper_out", "cover_open", "offline", "error", "absent")
@@ -96,7 +107,7 @@ def decide(state: State, cmd: c.Command, now: datetime, *, clock_synced: bool = 
 # ------------------------------------------------------------------ helpers
 
 
-def _counter(ctx: _Ctx, cid: int, *, must_be_open: bool = False):
+def _counter(ctx: _Ctx, cid: int, *, must_be_open: bool = False) -> CounterState:
     cs = ctx.s.counters.get(cid)
     if cs is None:
         raise _Reject("no_such_counter", counter=cid)
@@ -114,7 +125,7 @@ def _current(ctx: _Ctx, cid: int) -> Ticket:
     return ctx.s.tickets[cs.current]
 
 
-def _service(ctx: _Ctx, prefix: str):
+def _service(ctx: _Ctx, prefix: str) -> Service:
     svc = ctx.s.config.services.get(prefix)
     if svc is None:
         raise _Reject("no_such_service", service=prefix)
@@ -279,7 +290,7 @@ def _open(ctx: _Ctx, cmd: c.Open) -> list[Event]:
 def _report_device(ctx: _Ctx, cmd: c.ReportDevice) -> list[Event]:
     # Every status reply and MQTT state message carries all devices: bound their number
     # and size, so no reporter can make those grow without limit.
-    if not isinstance(cmd.device, str) or not DEVICE_NAME.fullmatch(cmd.device):
+    if not DEVICE_NAME.fullmatch(cmd.device):
         raise _Reject("bad_device_name")
     if cmd.status not in DEVICE_STATUSES:
         raise _Reject("bad_device_status", status=str(cmd.status)[:20])

@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -258,9 +257,13 @@ def from_dict(raw: dict[str, Any], source: Path | None = None) -> Config:
         printer=f.printer, displays=f.displays, buttons=f.buttons, audio=f.audio)
 
 
-def _read(p: Path, read: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+def load(path: str | Path | None = None) -> Config:
+    """Load ``path`` (TOML) over the built-in defaults; ``None`` means defaults only."""
+    if path is None:
+        return from_dict(copy.deepcopy(DEFAULTS))
+    p = Path(path)
     try:
-        return read(p.read_text(encoding="utf-8"))
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(str(p), "file not found", "give the path of a TOML config") from None
     except (OSError, UnicodeDecodeError) as e:
@@ -271,11 +274,4 @@ def _read(p: Path, read: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
         raise ConfigError(str(p), "is nested too deeply to read",
                           "no setting needs more than a few levels; check the brackets") \
             from None
-
-
-def load(path: str | Path | None = None) -> Config:
-    """Load ``path`` (TOML) over the built-in defaults; ``None`` means defaults only."""
-    if path is None:
-        return from_dict(copy.deepcopy(DEFAULTS))
-    p = Path(path)
-    return from_dict(merge(DEFAULTS, _read(p, tomllib.loads)), source=p.resolve())
+    return from_dict(merge(DEFAULTS, raw), source=p.resolve())

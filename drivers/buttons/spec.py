@@ -1,25 +1,15 @@
-"""The ``[buttons]`` section: its model lives in :mod:`kiosk.settings.buttons`."""
+"""The ``[buttons]`` section; its model is :class:`kiosk.settings.ButtonsSpec`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kiosk.config import convert
-from kiosk.settings.buttons import (
-    ACTIONS,
-    SCORES,
-    ButtonsSpec,
-    CounterButtons,
-    Pin,
-    Timing,
-    pin_factories,
-)
+from kiosk.settings import ButtonsSpec, CounterButtons
 
-__all__ = ["ACTIONS", "SCORES", "ButtonsSpec", "CounterButtons", "Pin", "Timing", "parse",
-           "pin_factories"]
+__all__ = ["ButtonsSpec", "CounterButtons", "parse"]
 
 
 def parse(raw: Any) -> ButtonsSpec:
     """A ``buttons`` table as written in the file, checked (ConfigError names the key)."""
-    spec: ButtonsSpec = convert(raw, ButtonsSpec, "buttons")
-    return spec
+    return convert(raw, ButtonsSpec, "buttons")

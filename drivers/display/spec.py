@@ -1,4 +1,4 @@
-"""The ``[[displays]]`` section: its model lives in :mod:`kiosk.settings.display`."""
+"""The ``[[displays]]`` section; its model is :class:`kiosk.settings.DisplaySpec`."""
 
 from __future__ import annotations
 
@@ -6,17 +6,9 @@ from typing import Any
 
 from kiosk.config import convert
 from kiosk.settings import Displays, DisplaySpec
-from kiosk.settings.display import (
-    CHECKSUMS,
-    ENCODINGS,
-    FLASH_STYLES,
-    LANGUAGES,
-    PROTOCOLS,
-    check_displays,
-)
+from kiosk.settings.display import check_displays
 
-__all__ = ["CHECKSUMS", "ENCODINGS", "FLASH_STYLES", "LANGUAGES", "PROTOCOLS", "DisplaySpec",
-           "parse"]
+__all__ = ["DisplaySpec", "parse"]
 
 
 def parse(raw: Any) -> list[DisplaySpec]:

@@ -1,4 +1,4 @@
-"""The ``[printer]`` table: its model lives in :mod:`kiosk.settings.printer`."""
+"""The ``[printer]`` table; its model is :class:`kiosk.settings.PrinterSettings`."""
 
 from __future__ import annotations
 
@@ -6,17 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import convert
-from kiosk.settings.printer import (
-    DEFAULT_URL,
-    GS_PAREN_D_PROFILES,
-    SCHEMES,
-    Endpoint,
-    PrinterSettings,
-    parse_url,
-)
+from kiosk.settings.printer import GS_PAREN_D_PROFILES, PrinterSettings, parse_url
 
-__all__ = ["DEFAULT_URL", "GS_PAREN_D_PROFILES", "SCHEMES", "Endpoint", "PrinterSettings",
-           "parse", "parse_url"]
+__all__ = ["GS_PAREN_D_PROFILES", "PrinterSettings", "parse", "parse_url"]
 
 
 def parse(raw: dict[str, Any] | None, base: Path | None = None) -> PrinterSettings:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from importlib.metadata import entry_points
 from typing import Annotated
 
 from msgspec import Meta, field
@@ -32,6 +31,8 @@ def pin_factories() -> list[str]:
     Registered by the installed gpiozero whether or not the factory's own library (lgpio,
     RPi.GPIO) is present, so a name checks the same on a laptop and on the Pi.
     """
+    from importlib.metadata import entry_points  # 15 ms to import: only when a name is set
+
     return sorted(ep.name for ep in entry_points(group="gpiozero_pin_factories"))
 
 

@@ -19,7 +19,8 @@ Defences, because anything on the device can open the socket file:
 * at most :data:`MAX_CLIENTS` connections are served at once; others get ``busy``
   (which :func:`kiosk.control_client.request` retries briefly).
 
-``actions`` adds device-level requests that are not queue commands (``reprint``).
+``actions`` adds device-level requests that are not queue commands (none today: drivers
+may offer some through :class:`kiosk.ports.DriverParts`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from typing import Any
 import msgspec
 
 from kiosk import commands as c
+from kiosk import messages
 from kiosk.control_client import BUSY, request
 from kiosk.core import Rejected
 from kiosk.errors import KioskError, ProtocolError, SocketPathError
@@ -66,7 +68,7 @@ _decode = msgspec.json.Decoder(_Request).decode
 
 
 def rejected_reply(r: Rejected) -> dict[str, Any]:
-    m = r.message
+    m = messages.rejection(r)
     return {"ok": False, "code": r.code, "message_zh": m.zh, "message_en": m.en,
             "params": r.params}
 

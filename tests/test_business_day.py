@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from kiosk import commands as c
 from kiosk.core import hours
+from kiosk.messages import rejection
 from kiosk.service import Accepted
 from tests.support import OFFICE, TZ, Desk, at, make_config
 
@@ -86,7 +87,8 @@ def test_no_new_day_from_an_unsynchronised_clock(desk: Desk) -> None:
     desk.synced = False
     code = desk(c.Issue("A"))
     assert code.code == "clock_unsynced"  # type: ignore[union-attr]
-    assert "校准时间" in code.message.zh and "Please wait" in code.message.en  # type: ignore[union-attr]
+    words = rejection(code)  # type: ignore[arg-type]
+    assert "校准时间" in words.zh and "Please wait" in words.en
     assert desk.rejected(c.CallNext(1)) == "queue_empty"  # staff commands still answer
     assert desk.state.day is None
     desk.synced = True

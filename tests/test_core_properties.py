@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from kiosk import commands as c
 from kiosk.core import Rejected, State, queue, replay
 from kiosk.core.state import OPEN, WAITING
+from kiosk.messages import rejection
 from tests.support import OFFICE, Desk, at, make_config
 
 COUNTERS = [1, 2, 3, 4, 5]
@@ -115,7 +116,7 @@ def test_invariants_hold_for_any_sequence(which: str, plan: list[tuple[Any, time
         result = desk(cmd)
         desk.now += move
         if isinstance(result, Rejected):
-            assert result.message.zh and result.message.en
+            assert rejection(result).zh and rejection(result).en
             continue
         for e in result:
             if e.type == "day_started":

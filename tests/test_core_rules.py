@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kiosk import commands as c
 from kiosk.core.state import CLOSED, NO_SHOW, PAUSED, WAITING
+from kiosk.messages import rejection
 from tests.support import Desk, at, make_config
 
 
@@ -222,10 +223,10 @@ def test_outside_hours_rejection_names_the_next_opening(office_desk: Desk) -> No
     office_desk.now = at(2026, 11, 27, 17, 0)  # Friday, 17:00 sharp: closed
     result = office_desk(c.Issue("A"))
     assert result.code == "outside_hours"  # type: ignore[union-attr]
-    msg = result.message  # type: ignore[union-attr]
+    msg = rejection(result)  # type: ignore[arg-type]
     assert "11月30日（周一）08:30" in msg.zh and "Mon 30 Nov at 08:30" in msg.en
     office_desk.now = at(2026, 11, 24, 7, 0)
-    assert "今天 08:30" in office_desk(c.Issue("A")).message.zh  # type: ignore[union-attr]
+    assert "今天 08:30" in rejection(office_desk(c.Issue("A"))).zh  # type: ignore[arg-type]
     office_desk.now = at(2026, 11, 24, 16, 59, 59)
     assert office_desk.ok(c.Issue("A"))[-1].ticket == "A001"
 

@@ -27,15 +27,7 @@ CONFIG_FAMILY = ("kiosk.config", "kiosk.settings")
 
 # Rule breaks being fixed at the time of writing, each with its reason. Remove an entry
 # when its fix lands (the test then holds the line).
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # Rejected.message words a refusal inside the core; the shell should call
-    # kiosk.messages.rejection(r) instead (kiosk/control.py and three tests read it).
-    ("kiosk/core/decide.py", "kiosk.messages"): "Rejected.message, moving to the shell",
-    # Config and Hours still come through the loader, which re-exports them from the
-    # model: the fix is to import them from kiosk.config_model.
-    ("kiosk/core/state.py", "kiosk.config"): "import Config from the model module",
-    ("kiosk/core/hours.py", "kiosk.config"): "import Hours from the model module",
-}
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def modules(package: str) -> list[Path]:

@@ -1,8 +1,9 @@
 """``decide(state, command, now)``: the queue rules. Pure: no I/O, no clock reads.
 
-It returns the events that would happen, or a :class:`Rejected` with a code and a
-courteous bilingual message. It never changes ``state``; the caller commits the events
-and then applies them with :func:`kiosk.core.state.apply`.
+It returns the events that would happen, or a :class:`Rejected`: a code and the
+parameters of its courteous bilingual message, which the shell words with
+:func:`kiosk.messages.rejection`. It never changes ``state``; the caller commits the
+events and then applies them with :func:`kiosk.core.state.apply`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import Any
 
 from kiosk import commands as c
 from kiosk import events as ev
-from kiosk import messages
 from kiosk.config_model import Service
 from kiosk.core import hours, queue
 from kiosk.core.state import (
@@ -43,10 +43,6 @@ MAX_DETAIL_CHARS = 200
 class Rejected:
     code: str
     params: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def message(self) -> messages.Bilingual:
-        return messages.text(self.code, **self.params)
 
 
 class _Reject(Exception):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from kiosk.config import Hours
+from kiosk.config_model import Hours
 
 LOOKBACK_DAYS = 40  # longest closure (e.g. Spring Festival plus weekends) we look across
 _WEEKDAY_ZH = "一二三四五六日"

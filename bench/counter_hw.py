@@ -23,11 +23,12 @@ from typing import Any
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
-from drivers.audio import build as build_voice
-from drivers.buttons import build as build_buttons
+import drivers.audio
+import drivers.buttons
 from drivers.display import build_one, parse
 from kiosk import commands as c
 from kiosk import config as config_mod
+from kiosk.bootstrap import driver_context
 from kiosk.service import KioskService
 from kiosk.store import Store
 
@@ -87,11 +88,12 @@ def run(presses: int = 200) -> dict[str, float]:
         display = build_one(parse([{"url": os.ttyname(slave), "protocol": "cd5220",
                                     "counters": [1]}])[0], svc.submit)
         display.on_write = on_write
-        voice = build_voice(cfg, svc.submit)
+        voice = drivers.audio.build(driver_context(cfg, svc.submit, "audio")).subscribers[0]
         voice.on_start = on_start
         svc.add_subscriber(display)
         svc.add_subscriber(voice)
-        board = build_buttons(cfg, svc.submit, pin_factory=factory)
+        board = drivers.buttons.build(driver_context(cfg, svc.submit, "buttons"),
+                                      pin_factory=factory).inputs[0]
         svc.start()
         display.wait_ready()
         pin = factory.pin(PIN)

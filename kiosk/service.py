@@ -67,7 +67,7 @@ class KioskService:
         self.clock = clock or SystemClock(config.branch.tz, config.require_sync,
                                           config.sync_flag)
         self._queue: queue.Queue[object] = queue.Queue(queue_size)
-        self._outlets = [Outlet(s, self._subscriber_failed) for s in subscribers or []]
+        self._outlets = [self._outlet(s) for s in subscribers or []]
         self._thread = threading.Thread(target=self._run, name="kiosk-worker", daemon=True)
         self._state = core.new_state(config)
         self._stopping = False
@@ -81,7 +81,11 @@ class KioskService:
         """Attach ``sub`` before :meth:`start` (drivers need :meth:`submit` to exist first)."""
         if self._thread.is_alive():
             raise RuntimeError("add subscribers before start()")
-        self._outlets.append(Outlet(sub, self._subscriber_failed))
+        self._outlets.append(self._outlet(sub))
+
+    def _outlet(self, sub: Subscriber) -> Outlet:
+        # an overflow is reported through the command queue, like any device's health
+        return Outlet(sub, self._subscriber_failed, submit=self.submit)
 
     def start(self) -> None:
         """Rebuild the latest business day from its events, then start the worker."""

@@ -46,10 +46,10 @@ from typing import Any
 
 from drivers.printer.backends import open_backend
 from drivers.printer.settings import PrinterSettings, parse
-from drivers.printer.subscriber import PrinterSubscriber, unprinted_ticket
+from drivers.printer.subscriber import PrinterSubscriber
 from kiosk.ports import DriverContext, DriverParts
 
-__all__ = ["PrinterSettings", "PrinterSubscriber", "build", "unprinted_ticket", "validate"]
+__all__ = ["PrinterSettings", "PrinterSubscriber", "build", "validate"]
 
 
 def validate(raw: dict[str, Any]) -> None:

@@ -33,7 +33,7 @@ from drivers.printer.backends import Backend, Session
 from drivers.printer.job import Job, Renderer
 from drivers.printer.settings import PrinterSettings
 from drivers.printer.status import Reading
-from kiosk.events import DEVICE_STATUS, ISSUED, REPRINTED, Event
+from kiosk.events import ISSUED, REPRINTED, Event
 from kiosk.health import HealthReporter
 from kiosk.ports import DriverContext, Submit
 from kiosk.status import Status
@@ -43,16 +43,6 @@ T = TypeVar("T")
 # a link that cannot answer status (file://, dummy://) gets no query; the core has no
 # "unknown" status, so it reads "ok" while writes succeed, and says why
 UNCHECKED = Reading("ok", "this link cannot report paper or cover; judged by the write")
-
-
-def unprinted_ticket(event: Event) -> str | None:
-    """The ticket a printer ``device_status`` event says did not print, if any.
-
-    Read ``event.ticket`` instead; this stays only while the package still exports it.
-    """
-    if event.type != DEVICE_STATUS or event.data.get("device") != "printer":
-        return None
-    return event.ticket
 
 
 class PrinterSubscriber:

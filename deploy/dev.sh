@@ -51,6 +51,7 @@ case "$what" in
         install_debian deploy/apt-packages.txt deploy/apt-packages-test.txt
         install_python "ui,test"
         .venv/bin/ruff check .
+        .venv/bin/mypy
         # Nothing here may depend on the machine's own services: the tests start what they
         # need (e.g. their own Mosquitto on a free port) and use throwaway state dirs.
         export HOME="${KIOSK_TEST_HOME:-$(mktemp -d)}"

@@ -85,7 +85,7 @@ def driver_context(config: Config, submit: Submit, section: str) -> DriverContex
     return DriverContext(
         submit=submit, branch=config.branch, services=config.services,
         counters=config.counters, state_dir=Path(config.storage_path).parent,
-        settings=config.drivers.get(section),
+        settings=getattr(config, section),  # the checked model of that section, or None
         config_dir=config.source.parent if config.source else None,
     )
 

@@ -227,7 +227,7 @@ def _beside(section: T, key: str, names: tuple[str, ...], base: Path | None) -> 
     """``section`` with its relative file paths taken relative to the config file."""
     paths = {n: _resolve(p, base) for n in names if (p := getattr(section, n)) is not None}
     try:
-        return msgspec.structs.replace(section, **paths)  # type: ignore[type-var]
+        return msgspec.structs.replace(section, **paths)  # type: ignore[type-var]  # msgspec types replace() for one Struct type, not a TypeVar bound to Struct
     except ConfigError as exc:  # its checks run again on the longer paths
         raise ConfigError(f"{key}.{exc.key}", exc.problem, exc.fix) from None
 

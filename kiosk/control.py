@@ -100,7 +100,9 @@ class _Handler(socketserver.StreamRequestHandler):
     server: _Server
 
     def setup(self) -> None:
-        self.timeout = self.server.idle_timeout  # applied to the connection by setup()
+        # StreamRequestHandler.setup() applies ``timeout`` to the connection; it is a
+        # class attribute there, set per connection here from the server's setting
+        self.timeout = self.server.idle_timeout  # type: ignore[misc]  # per connection, see above
         super().setup()
 
     def handle(self) -> None:
@@ -190,7 +192,7 @@ class _Server(socketserver.ThreadingUnixStreamServer):
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
-            super().process_request_thread(request, client_address)  # type: ignore[misc]
+            super().process_request_thread(request, client_address)
         finally:
             self._release()
 

@@ -36,7 +36,8 @@ from kiosk.status import Status, snapshot
 from kiosk.store import Store
 
 log = logging.getLogger(__name__)
-_STOP = object()
+# what the worker takes from its queue; None tells it to stop
+_Item = tuple[c.Command, str, "Future[Reply]"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ class KioskService:
         self.store = store
         self.clock = clock or SystemClock(config.branch.tz, config.require_sync,
                                           config.sync_flag)
-        self._queue: queue.Queue[object] = queue.Queue(queue_size)
+        self._queue: queue.Queue[_Item | None] = queue.Queue(queue_size)
         self._outlets = [self._outlet(s) for s in subscribers or []]
         self._thread = threading.Thread(target=self._run, name="kiosk-worker", daemon=True)
         self._state = core.new_state(config)
@@ -107,7 +108,7 @@ class KioskService:
             return
         self._stopping = True
         if self._thread.is_alive():
-            self._queue.put(_STOP)
+            self._queue.put(None)  # stop: the worker finishes what was queued first
             self._thread.join(timeout)
         for outlet in self._outlets:
             outlet.stop(timeout)
@@ -151,9 +152,9 @@ class KioskService:
                 item = self._queue.get(timeout=1.0)
             except queue.Empty:
                 continue
-            if item is _STOP:
+            if item is None:
                 return
-            cmd, source, fut = item  # type: ignore[misc]
+            cmd, source, fut = item
             try:
                 fut.set_result(self._handle(cmd, source))
             except Exception as exc:  # the worker must survive anything one command does

@@ -197,7 +197,7 @@ class Store:
                     [e.type, e.ts, e.day, e.ticket, e.service, e.counter, e.source,
                      json.dumps(dict(e.data), ensure_ascii=False, sort_keys=True)],
                 )
-                s = e.with_seq(int(cur.lastrowid))  # type: ignore[arg-type]
+                s = e.with_seq(int(cur.lastrowid))  # type: ignore[arg-type]  # set by every INSERT
                 self.db.execute(
                     "INSERT INTO outbox (seq, payload, created) VALUES (?, ?, ?)",
                     [s.seq, s.to_json(), now],
@@ -210,7 +210,7 @@ class Store:
     def _update_mark(self, stored: list[Event]) -> None:
         numbered = self._high_water.absorb(stored)
         try:
-            self._mark.write(self._high_water, durable=numbered)  # type: ignore[union-attr]
+            self._mark.write(self._high_water, durable=numbered)  # type: ignore[union-attr]  # file stores only
         except OSError:
             # The events are committed: failing the command now would lose a ticket that
             # exists. The next append writes the mark again.

@@ -87,7 +87,7 @@ class HighWater:
             if e.seq is not None and e.seq > self.seq:
                 self.seq = e.seq
             if e.type == "issued":
-                self.raise_to(e.day, {e.service: int(e.data["number"])})  # type: ignore[dict-item]
+                self.raise_to(e.day, {e.service: int(e.data["number"])})  # type: ignore[dict-item]  # issued events always name their service
             elif e.type in FLOOR_EVENTS:
                 self.raise_to(e.day, {p: int(n) for p, n in (e.data.get("floor") or {}).items()})
             else:

@@ -39,7 +39,7 @@ def test_every_driver_builds_explicit_parts_from_a_context(tmp_path: Path) -> No
 def test_the_context_carries_the_public_view_only(tmp_path: Path) -> None:
     cfg = make_config(tmp_path, printer={"url": "dummy://"})
     ctx = bootstrap.driver_context(cfg, Recorder(), "printer")
-    assert ctx.settings == {"url": "dummy://"}
+    assert ctx.settings is cfg.printer and ctx.settings.url == "dummy://"  # checked model
     assert ctx.tz is cfg.branch.tz and ctx.state_dir == tmp_path
     assert set(ctx.counters) == set(cfg.counters) and set(ctx.services) == set(cfg.services)
     assert not hasattr(ctx, "storage_path") and not hasattr(ctx, "drivers")

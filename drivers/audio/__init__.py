@@ -61,7 +61,8 @@ def load_pack(spec: AudioSpec, submit: Submit) -> ClipPack:
 
 def build(ctx: DriverContext) -> DriverParts:
     """The voice subscriber; with no ``audio`` section, WAV files stand in for a speaker."""
-    spec = parse(ctx.settings or {}).resolved(ctx.config_dir)
+    spec = (ctx.settings or parse({})).resolved(ctx.config_dir)
     sink = from_url(spec.sink, spec.device, spec.keep, spec.realtime)
-    voice = Voice(spec, load_pack(spec, ctx.submit), sink, ctx.submit, ctx.tz)
+    voice = Voice(spec, load_pack(spec, ctx.submit), sink, ctx.submit, ctx.tz,
+                  max_late_s=spec.max_late_s)
     return DriverParts(subscribers=[voice])

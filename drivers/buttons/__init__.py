@@ -63,7 +63,7 @@ def _board(ctx: DriverContext, pin_factory: Factory | None) -> ButtonBoard:
     submit = ctx.submit
     if ctx.settings is None:
         return ButtonBoard(submit)
-    spec = parse(ctx.settings)
+    spec: ButtonsSpec = ctx.settings
     try:
         if pin_factory is None and spec.pin_factory:
             pin_factory = factory_by_name(spec.pin_factory)

@@ -44,5 +44,5 @@ def build(ctx: DriverContext) -> DriverParts:
     if ctx.settings is None:
         displays = [build_one(s, ctx.submit, drain=True) for s in parse(SIMULATED)]
     else:
-        displays = [build_one(s, ctx.submit) for s in parse(ctx.settings)]
+        displays = [build_one(s, ctx.submit) for s in ctx.settings]
     return DriverParts(subscribers=list(displays))

@@ -24,7 +24,7 @@ class SerialPort:
                  drain: bool = False) -> None:
         self.url, self.baudrate, self.write_timeout = url, baudrate, write_timeout
         self.drain = drain  # loop:// only echoes: discard the echo so it cannot pile up
-        self.serial: serial.SerialBase | None = None
+        self.serial: serial.Serial | None = None
         self._node: str | None = None  # the device node really opened, for present()
 
     @property

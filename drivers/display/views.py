@@ -103,10 +103,10 @@ class HallView:
             self.recent, self.notice = [], None
         elif event.type in CALLS and self._covered(event.counter) and event.ticket:
             older = [r for r in self.recent if r[0] != event.ticket][:7]
-            self.recent = [(event.ticket, event.counter), *older]  # type: ignore[list-item]
+            self.recent = [(event.ticket, event.counter), *older]  # type: ignore[list-item]  # called events name both
             self.notice, flash = None, True
         elif event.type == ev.PAUSED and self._covered(event.counter):
-            self.notice = (event.counter, event.data.get("redirect"))  # type: ignore[assignment]
+            self.notice = (event.counter, event.data.get("redirect"))  # type: ignore[assignment]  # paused events name their counter
         elif event.type in (ev.RESUMED, ev.OPENED) and self.notice \
                 and self.notice[0] == event.counter:
             self.notice = None

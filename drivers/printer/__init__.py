@@ -59,6 +59,6 @@ def validate(raw: dict[str, Any]) -> None:
 
 def build(ctx: DriverContext) -> DriverParts:
     """The printer subscriber (a PNG preview printer if no ``[printer]`` is set)."""
-    settings = parse(ctx.settings, ctx.config_dir)
+    settings = (ctx.settings or parse(None)).resolved(ctx.config_dir)
     printer = PrinterSubscriber(ctx, ctx.submit, settings, open_backend(settings))
     return DriverParts(subscribers=[printer])

@@ -76,17 +76,18 @@ def decide(state: State, cmd: c.Command, now: datetime, *, clock_synced: bool = 
     tz = cfg.branch.tz
     local = now if now.tzinfo is tz else now.astimezone(tz)
     w = state.window
-    if w is not None and w[0] <= local < w[1]:
+    target: str
+    if w is not None and state.day is not None and w[0] <= local < w[1]:
         target = state.day
     else:
         target = hours.business_day(cfg.hours, tz, local).isoformat()
     ts = local.isoformat()
     prefix: list[Event] = []
     s = state
-    if state.day is None or target > state.day:  # type: ignore[operator]
+    if state.day is None or target > state.day:
         if clock_synced:
             s = new_state(cfg, target, state.devices)
-            prefix.append(Event(ev.DAY_STARTED, ts, target, source="system"))  # type: ignore[arg-type]
+            prefix.append(Event(ev.DAY_STARTED, ts, target, source="system"))
         elif isinstance(cmd, c.Issue):
             return Rejected("clock_unsynced")
     ctx = _Ctx(s, local, ts, s.day or "", source)
@@ -230,7 +231,8 @@ def _transfer(ctx: _Ctx, cmd: c.Transfer) -> list[Event]:
             raise _Reject("service_closed", service_zh=svc.name_zh, service_en=svc.name_en)
         to_service = svc.prefix
     else:
-        target = _counter(ctx, cmd.to_counter)  # type: ignore[arg-type]
+        assert cmd.to_counter is not None  # checked above: exactly one target is given
+        target = _counter(ctx, cmd.to_counter)
         if target.id == cmd.counter:
             raise _Reject("transfer_same", ticket=t.id)
         if target.status != OPEN:

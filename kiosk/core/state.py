@@ -129,8 +129,10 @@ def is_live(s: State, service: str, entry: HeapEntry) -> bool:
 
 def _drop_stale(s: State, services: tuple[str | None, ...]) -> None:
     for service in services:
-        for heap in s.heaps.get(service, ()):  # type: ignore[arg-type]
-            while heap and not is_live(s, service, heap[0]):  # type: ignore[arg-type]
+        if service is None:
+            continue
+        for heap in s.heaps.get(service, ()):
+            while heap and not is_live(s, service, heap[0]):
                 heapq.heappop(heap)
 
 
@@ -198,35 +200,38 @@ def _apply(s: State, e: Event) -> State:
             s = new_state(s.config, e.day, s.devices)
         _raise_floor(s, e.data["floor"])
         return s
+    # Events that name a ticket or a counter always carry it (decide() made them); ""
+    # and 0 only satisfy the type checker and would fail loudly as an unknown key.
+    tid, cid = e.ticket or "", e.counter or 0
     if kind == ev.ISSUED:
         number = e.data["number"]
         s.issued += 1
-        t = Ticket(e.ticket, e.service, number, s.issued, e.ts, e.data.get("priority"))  # type: ignore[arg-type]
+        t = Ticket(tid, e.service or "", number, s.issued, e.ts, e.data.get("priority"))
         s.tickets[t.id] = t
         _wait(s, t)
         s.last_number[t.service] = number
         s.last_issued = t.id
     elif kind == ev.CALLED:
-        t, c = s.tickets[e.ticket], s.counters[e.counter]  # type: ignore[index]
+        t, c = s.tickets[tid], s.counters[cid]
         _unwait(s, t)
         t.status, t.counter, t.pinned, t.head = CALLED, c.id, None, None
         c.current = t.id
         c.priority_streak = c.priority_streak + 1 if t.priority else 0
     elif kind == ev.RECALLED:
-        s.tickets[e.ticket].recalls = e.data["recalls"]  # type: ignore[index]
+        s.tickets[tid].recalls = e.data["recalls"]
     elif kind in (ev.FINISHED, ev.NO_SHOW):
-        t, c = s.tickets[e.ticket], s.counters[e.counter]  # type: ignore[index]
+        t, c = s.tickets[tid], s.counters[cid]
         t.status = FINISHED if kind == ev.FINISHED else NO_SHOW
         c.current = None
         if kind == ev.FINISHED:
             c.last_finished, c.last_finished_at = t.id, e.ts
     elif kind == ev.REINSTATED:
-        t = s.tickets[e.ticket]  # type: ignore[index]
+        t = s.tickets[tid]
         s.reinstated += 1
         t.recalls, t.pinned, t.head = 0, None, s.reinstated
         _wait(s, t)
     elif kind == ev.TRANSFERRED:
-        t = s.tickets[e.ticket]  # type: ignore[index]
+        t = s.tickets[tid]
         s.counters[e.data["from_counter"]].current = None
         _unwait(s, t)
         t.service = e.data["to_service"]
@@ -234,19 +239,19 @@ def _apply(s: State, e: Event) -> State:
         t.recalls = 0
         _wait(s, t)
     elif kind in (ev.PAUSED, ev.CLOSED):
-        c = s.counters[e.counter]  # type: ignore[index]
+        c = s.counters[cid]
         c.status = PAUSED if kind == ev.PAUSED else CLOSED
         c.reason, c.redirect = e.data.get("reason"), e.data.get("redirect")
         c.priority_streak = 0
         _release_pins(s, c.id, c.redirect)
     elif kind in (ev.RESUMED, ev.OPENED):
-        c = s.counters[e.counter]  # type: ignore[index]
+        c = s.counters[cid]
         c.status, c.reason, c.redirect = OPEN, None, None
     elif kind == ev.DEVICE_STATUS:
         s.devices[e.data["device"]] = {"status": e.data["status"],
                                        "detail": e.data.get("detail", "")}
     elif kind == ev.RATED:
-        s.rated.add(e.ticket)  # type: ignore[arg-type]
+        s.rated.add(tid)
     # ``reprinted`` changes nothing in the queue: it is there for the record, the
     # printer, the screens and MQTT.
     return s

@@ -31,7 +31,9 @@ class AudioSpec(Section, frozen=True, dict=True):
     chime: bool = True
     gap_ms: Annotated[int, Meta(ge=0, le=1000)] = 60
     pause_ms: Annotated[int, Meta(ge=0, le=5000)] = 600
-    max_queue: Annotated[int, Meta(ge=1, le=500)] = 20
+    # a call that waited longer than this behind other announcements is skipped: the
+    # display already showed it, and a stale call sends customers to the wrong counter
+    max_late_s: Annotated[float, Meta(gt=0, le=600)] = 60.0
     keep: Annotated[int, Meta(ge=1, le=100_000)] = 50
     realtime: bool = False
 

@@ -21,6 +21,7 @@ from drivers.display import build_one, parse
 from drivers.display.subscriber import SerialDisplay
 from kiosk.commands import ReportDevice
 from tests.hw_fakes import Pty, Recorder, event, status
+from tests.support import wait_for
 
 HELLO = b"\x1b@" + b"\x0c" + b"\x0b" + b"\x1b\x11" + b"\x1b*\x04"  # init, clear, home,
 # overwrite mode, full brightness
@@ -126,6 +127,8 @@ def open_display(pty: Pty) -> Iterator[Any]:
 def test_cd5220_counter_display_call_recall_pause_idle(pty: Pty, open_display: Any) -> None:
     d, rec = open_display(protocol="cd5220", counters=[3], idle_text="Please take a number")
     expect(pty, HELLO + cd(b"Please take a number"))
+    # the report follows the first screen on the display's own thread: wait for it
+    wait_for(lambda: rec.of(ReportDevice))
     assert rec.of(ReportDevice) == [ReportDevice("display:display0", "ok", "")]
 
     serving = status((3, "open", "A012", None))

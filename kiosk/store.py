@@ -264,7 +264,3 @@ class Store:
                 f"UPDATE outbox SET sent = ? WHERE seq IN ({','.join('?' * len(seqs))})",
                 [now, *seqs],
             )
-
-    def meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
-        return row[0] if row else None

@@ -129,7 +129,7 @@ def test_a_store_under_a_file_is_refused(tmp_path: Path) -> None:
 def test_a_healthy_store_passes_and_records_the_write_probe(db: Path) -> None:
     s = Store(db)
     try:
-        assert s.meta("opened")
+        assert s.db.execute("SELECT value FROM meta WHERE key = 'opened'").fetchone()
         assert len(s.events()) == 2001
     finally:
         s.close()

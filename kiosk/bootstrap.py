@@ -20,6 +20,7 @@ from kiosk.errors import KioskError
 from kiosk.ports import Action, DriverContext, DriverParts, Input, Submit
 from kiosk.service import KioskService
 from kiosk.store import Store
+from kiosk.watch import WatchHub
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,12 @@ def build(config: Config, *, clock: Clock | None = None, socket_path: Path | Non
                 if name in actions:
                     raise KioskError(f"two drivers offer the action {name!r}")
                 actions[name] = action
-    server = ControlServer(socket_path or config.socket_path, service, actions) if control \
-        else None
+    server = None
+    if control:
+        # one subscriber for every watch connection: subscribers cannot be added once the
+        # service runs, watchers come and go, each with its own bounded queue in the hub
+        hub = WatchHub(lambda: service.status)
+        service.add_subscriber(hub)
+        server = ControlServer(socket_path or config.socket_path, service, actions,
+                               watch=hub)
     return Kiosk(config, store, service, server, closers)

@@ -15,21 +15,17 @@ Exit codes:
 * 130 - interrupted (Ctrl-C in a client command)
 
 The client path imports only the standard library and the small ``kiosk`` modules it
-needs (no SQLite layer, no config parser unless the socket must be looked up), so a client
-command starts fast.
+needs (no SQLite layer, no config parser unless the socket must be looked up; logging,
+signals and threads only for ``run``), and builds the parser of the one subcommand given,
+so a client command starts fast (``python -X importtime -m kiosk.cli status`` shows it).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import logging
 import os
-import signal
-import socket
 import sys
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,12 +39,12 @@ from kiosk.errors import (
 )
 
 if TYPE_CHECKING:
+    import signal
+
     from kiosk import config as config_mod
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_STORAGE = 0, 1, 2, 3, 4
 SYSTEM_CONFIG = Path("/etc/counter-kiosk/kiosk.toml")
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-log = logging.getLogger("kiosk")
 
 
 def _config_path(arg: str | None) -> Path | None:
@@ -87,7 +83,12 @@ class StopSignals:
     kept rather than killing the process half-built.
     """
 
-    def __init__(self, signals: tuple[signal.Signals, ...] = STOP_SIGNALS) -> None:
+    def __init__(self, signals: tuple[signal.Signals, ...] | None = None) -> None:
+        import signal
+        import socket
+
+        if signals is None:
+            signals = (signal.SIGTERM, signal.SIGINT)
         self.received: list[int] = []
         self._r, self._w = socket.socketpair()
         self._w.setblocking(False)  # set_wakeup_fd needs a non-blocking fd
@@ -100,12 +101,16 @@ class StopSignals:
 
     def wait(self) -> int:
         """Block until a stop signal has arrived; return its number."""
+        import contextlib
+
         while not self.received:
             with contextlib.suppress(TimeoutError):
                 self._r.recv(64)
         return self.received[0]
 
     def close(self) -> None:
+        import signal
+
         signal.set_wakeup_fd(self._old_fd)
         for sig, old in self._old.items():
             signal.signal(sig, old)
@@ -114,7 +119,13 @@ class StopSignals:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
     from kiosk import bootstrap, systemd
+
+    log = logging.getLogger("kiosk")
 
     signals = StopSignals()
     try:
@@ -303,6 +314,33 @@ def cmd_client(args: argparse.Namespace) -> int:
     return EXIT_OK if reply.get("ok") else EXIT_REJECTED
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Follow the kiosk: its status, then one line per event as it happens (``--json``:
+    the raw lines) until the service closes the stream or Ctrl-C."""
+    from kiosk.control_client import watch_lines
+
+    for data in watch_lines(_socket(args)):
+        msg = json.loads(data)
+        if args.json:
+            sys.stdout.write(data.decode())
+            sys.stdout.flush()  # a pipe is block-buffered: a follower wants each line now
+        elif "event" in msg:
+            print(describe(msg["event"]), flush=True)
+        elif msg.get("ok"):
+            _print_status(msg["status"])
+            sys.stdout.flush()
+        if msg.get("ok") is False:  # a refusal, or the notice that ends the stream
+            if not args.json:
+                print(f"{msg.get('message_zh', '')}\n{msg.get('message_en', '')}",
+                      file=sys.stderr)
+            return EXIT_UNAVAILABLE if msg.get("code") in _WATCH_ENDS else EXIT_REJECTED
+    print(messages.text("cli_watch_closed"), file=sys.stderr)
+    return EXIT_UNAVAILABLE
+
+
+_WATCH_ENDS = frozenset({"stopping", "watch_behind", "busy"})
+
+
 # ----------------------------------------------------------------------------- parser
 
 
@@ -317,54 +355,86 @@ def _global_options(p: argparse.ArgumentParser, default: Any) -> None:
                    help="print the raw JSON reply (client commands)")
 
 
-def parser() -> argparse.ArgumentParser:
+_COUNTER_COMMANDS = {"call-next": "call the next customer", "recall": "call again",
+                     "no-show": "mark the called ticket as no-show",
+                     "finish": "finish the current customer",
+                     "resume": "resume a paused counter", "open": "open a counter",
+                     "close": "close a counter"}
+COMMANDS = ("run", "check-config", "hash-pin", "issue", *_COUNTER_COMMANDS, "reinstate",
+            "transfer", "pause", "status", "events", "reprint", "watch")
+
+
+def parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with ``only`` the root and that one subcommand: building all
+    eighteen costs a client several milliseconds, and it needs one."""
     p = argparse.ArgumentParser(prog="kiosk", description="counter-kiosk: take-a-number kiosk")
     _global_options(p, None)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def client(name: str, help_: str) -> argparse.ArgumentParser:
+    def add(name: str, help_: str, func: Any = cmd_client) -> argparse.ArgumentParser | None:
+        if only is not None and name != only:
+            return None
         sp = sub.add_parser(name, help=help_)
         _global_options(sp, argparse.SUPPRESS)
-        sp.set_defaults(func=cmd_client)
+        sp.set_defaults(func=func)
         return sp
 
-    run = sub.add_parser("run", help="run the kiosk service")
-    _global_options(run, argparse.SUPPRESS)
-    run.add_argument("--headless", action="store_true", help="no touchscreen UI")
-    run.add_argument("--log-level", default="info",
-                     choices=["debug", "info", "warning", "error"])
-    run.set_defaults(func=cmd_run)
-    chk = sub.add_parser("check-config", help="validate a config file and exit")
-    _global_options(chk, argparse.SUPPRESS)
-    chk.add_argument("file", nargs="?", help="the config file (default: --config)")
-    chk.set_defaults(func=cmd_check_config)
-    pin = sub.add_parser("hash-pin", help="hash a staff PIN for [ui] staff_pin_hash")
-    pin.set_defaults(func=cmd_hash_pin)
-
-    client("issue", "take a ticket").add_argument("service", type=str.upper)
-    sub.choices["issue"].add_argument("--priority", metavar="REASON",
-                                      help="priority ticket: elderly, disabled or urgent")
-    for name, help_ in (("call-next", "call the next customer"), ("recall", "call again"),
-                        ("no-show", "mark the called ticket as no-show"),
-                        ("finish", "finish the current customer"),
-                        ("resume", "resume a paused counter"), ("open", "open a counter"),
-                        ("close", "close a counter")):
-        client(name, help_).add_argument("counter", type=int)
-    client("reinstate", "bring a no-show ticket back").add_argument("ticket", type=str.upper)
-    tr = client("transfer", "pass the current customer on, keeping their place")
-    tr.add_argument("counter", type=int)
-    target = tr.add_mutually_exclusive_group(required=True)
-    target.add_argument("--to-service", type=str.upper)
-    target.add_argument("--to-counter", type=int)
-    pa = client("pause", "pause a counter")
-    pa.add_argument("counter", type=int)
-    pa.add_argument("--reason")
-    pa.add_argument("--redirect", type=int, metavar="N", help="send customers to counter N")
-    client("status", "show the live queue and counters")
-    client("events", "show today's events").add_argument("--day", help="YYYY-MM-DD")
-    client("reprint", "reprint a ticket of today, marked as a copy").add_argument(
-        "ticket", nargs="?", type=str.upper, help="the ticket (default: the last issued)")
+    if run := add("run", "run the kiosk service", cmd_run):
+        run.add_argument("--headless", action="store_true", help="no touchscreen UI")
+        run.add_argument("--log-level", default="info",
+                         choices=["debug", "info", "warning", "error"])
+    if chk := add("check-config", "validate a config file and exit", cmd_check_config):
+        chk.add_argument("file", nargs="?", help="the config file (default: --config)")
+    if only in (None, "hash-pin"):  # takes no global options
+        pin = sub.add_parser("hash-pin", help="hash a staff PIN for [ui] staff_pin_hash")
+        pin.set_defaults(func=cmd_hash_pin)
+    if iss := add("issue", "take a ticket"):
+        iss.add_argument("service", type=str.upper)
+        iss.add_argument("--priority", metavar="REASON",
+                         help="priority ticket: elderly, disabled or urgent")
+    for name, help_ in _COUNTER_COMMANDS.items():
+        if sp := add(name, help_):
+            sp.add_argument("counter", type=int)
+    if rei := add("reinstate", "bring a no-show ticket back"):
+        rei.add_argument("ticket", type=str.upper)
+    if tr := add("transfer", "pass the current customer on, keeping their place"):
+        tr.add_argument("counter", type=int)
+        target = tr.add_mutually_exclusive_group(required=True)
+        target.add_argument("--to-service", type=str.upper)
+        target.add_argument("--to-counter", type=int)
+    if pa := add("pause", "pause a counter"):
+        pa.add_argument("counter", type=int)
+        pa.add_argument("--reason")
+        pa.add_argument("--redirect", type=int, metavar="N", help="send customers to counter N")
+    add("status", "show the live queue and counters")
+    if ev := add("events", "show today's events"):
+        ev.add_argument("--day", help="YYYY-MM-DD")
+    if rp := add("reprint", "reprint a ticket of today, marked as a copy"):
+        rp.add_argument("ticket", nargs="?", type=str.upper,
+                        help="the ticket (default: the last issued)")
+    add("watch", "follow the status and every event as it happens (Ctrl-C to stop)",
+        cmd_watch)
     return p
+
+
+_VALUED = ("--socket", "--config")  # the global options that take a value
+
+
+def command_in(argv: list[str]) -> str | None:
+    """The subcommand named in ``argv``, or None if it cannot be told without parsing
+    (then the whole parser is built, and its usage message is the one shown)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--":
+            return None
+        elif arg.startswith("-"):
+            # "--sock X" is argparse's abbreviation of "--socket X": its value is skipped
+            skip = "=" not in arg and len(arg) > 2 and any(o.startswith(arg) for o in _VALUED)
+        else:
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def _say(key: str, exc: Exception) -> None:
@@ -372,7 +442,8 @@ def _say(key: str, exc: Exception) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser(command_in(argv)).parse_args(argv)
     try:
         return int(args.func(args))
     except ConfigError as exc:
@@ -387,7 +458,9 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as exc:
         advice = messages.text("storage_unusable")
         print(f"{advice.zh}\n{advice.en}\n{exc}", file=sys.stderr)
-        log.error("database unusable: %s", exc)
+        import logging
+
+        logging.getLogger("kiosk").error("database unusable: %s", exc)
         return EXIT_STORAGE
     except KioskError as exc:
         _say("cli_error", exc)

@@ -1,4 +1,5 @@
-"""The local control socket: how staff and scripts on the device talk to the service.
+"""The local control socket: how staff, scripts and the screens on the device talk to the
+service.
 
 Protocol: one JSON object per line each way, over a Unix stream socket that only the
 kiosk's user (and root) may use. A request is ``{"cmd": "call-next", "args": {"counter":
@@ -7,17 +8,40 @@ kiosk's user (and root) may use. A request is ``{"cmd": "call-next", "args": {"c
 buttons, touch and MQTT; ``events`` is read from the store's own read-only connection on
 the client's thread, so a long day never holds up the next ticket.
 
+A connection carries one request and is closed after its reply, as it always was, so a
+client that reads until the end of the stream keeps working. Two requests change that:
+
+* ``{"cmd": "keep-open"}`` (answered ``{"ok": true, "keep_open": true, "idle_timeout_s":
+  10.0}``): the connection then stays open for any number of requests, answered one line
+  each, in order (they may be sent ahead: pipelined). Each line must arrive complete
+  within the idle timeout of the previous reply. A connection idle that long with
+  nothing sent is closed **silently**: an unasked notice could be read as the reply to
+  a request crossing it on the wire; a client sees the end of the stream and reconnects
+  (:class:`kiosk.control_client.Connection` does this by itself). Half a line at the
+  deadline still gets its ``bad_command`` reply before the close.
+* ``{"cmd": "watch"}``: the server sends ``{"ok": true, "watch": "status", "status":
+  {...}}``, then ``{"event": {...}, "status": {...}}`` for every committed event, in
+  commit order, pushed as it happens, until the client closes the connection. Nothing
+  more is read from it (anything sent is dropped). A watch has no idle timeout but holds
+  one of the :data:`MAX_CLIENTS` places. Events come from :class:`kiosk.watch.WatchHub`,
+  one subscriber of the service, through a bounded queue per watcher: a watcher
+  :data:`~kiosk.watch.WATCH_QUEUE` events behind, or whose socket stays full for
+  :data:`WATCH_SEND_TIMEOUT`, is disconnected, with a ``watch_behind`` notice line if
+  there is room for it; one that is stopping gets a ``stopping`` notice. Neither the
+  worker nor the other watchers ever wait for it.
+
 Defences, because anything on the device can open the socket file:
 
 * the socket is born 0600 in a directory that must not be group- or world-writable, and
   each peer's uid (``SO_PEERCRED``) must be the kiosk's own or root;
 * only a stale *socket* is ever removed at start: any other file, or a symbolic link, at
   the path is an error that names it;
-* one request line of at most :data:`MAX_LINE` bytes, read within the idle timeout, is
-  validated strictly (:func:`kiosk.commands.from_wire`); every bad request gets a one-line
-  ``bad_command`` reply;
-* at most :data:`MAX_CLIENTS` connections are served at once; others get ``busy``
-  (which :func:`kiosk.control_client.request` retries briefly).
+* each request line of at most :data:`MAX_LINE` bytes, complete within the idle timeout,
+  is validated strictly (:func:`kiosk.commands.from_wire`); every bad request gets a
+  one-line ``bad_command`` reply; an over-long line also closes the connection;
+* at most :data:`MAX_CLIENTS` connections are served at once, watches included; others
+  get ``busy`` (which :func:`kiosk.control_client.request` retries briefly);
+* a client that hangs up early costs a log line, never a traceback.
 
 ``actions`` adds device-level requests that are not queue commands (none today: drivers
 may offer some through :class:`kiosk.ports.DriverParts`).
@@ -34,9 +58,10 @@ import socketserver
 import stat
 import struct
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -47,13 +72,20 @@ from kiosk.core import Rejected
 from kiosk.errors import KioskError, ProtocolError, SocketPathError
 from kiosk.service import Accepted, KioskService
 
+if TYPE_CHECKING:
+    from kiosk.watch import Watcher, WatchHub
+
 log = logging.getLogger(__name__)
 MAX_LINE = 64 * 1024  # bytes in one request line, newline included
 MAX_DRAIN = 1024 * 1024  # bytes of an over-long line read and dropped so its reply arrives
 MAX_CLIENTS = 64  # connections served at once; each holds a thread
 BACKLOG = 256  # connections the kernel queues before connect() fails with EAGAIN
-IDLE_TIMEOUT = 10.0  # s a client may take to send its line or read its reply
+IDLE_TIMEOUT = 10.0  # s a client may take to send its next line or read its reply
 REPLY_TIMEOUT = 15.0
+WATCH_SEND_TIMEOUT = 5.0  # s a watcher may leave its socket full before it is dropped
+WATCH_POLL = 0.5  # s between checks that a quiet watcher is still there
+NOTICE_TIMEOUT = 0.2  # s spent trying to tell a dropped watcher why
+KEEP_OPEN, WATCH = "keep-open", "watch"  # requests the socket answers itself
 
 Action = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -96,52 +128,197 @@ def peer_uid(sock: socket.socket) -> int:
     return int(uid)
 
 
-class _Handler(socketserver.StreamRequestHandler):
-    server: _Server
+class _TooLong(Exception):
+    """A request line longer than :data:`MAX_LINE`."""
 
-    def setup(self) -> None:
-        # StreamRequestHandler.setup() applies ``timeout`` to the connection; it is a
-        # class attribute there, set per connection here from the server's setting
-        self.timeout = self.server.idle_timeout  # type: ignore[misc]  # per connection, see above
-        super().setup()
 
-    def handle(self) -> None:
-        try:
-            line = self.rfile.readline(MAX_LINE + 1)
-        except TimeoutError:
-            log.info("control client sent no complete request within %.0f s; closing",
-                     self.server.idle_timeout)
-            self._send(_error_reply("bad_command", f"no complete request line within "
-                                    f"{self.server.idle_timeout:.0f} s"))
-            return
-        except OSError as exc:
-            log.info("control client went away before its request: %s", exc)
-            return
-        if not line:
-            return
-        if len(line) > MAX_LINE:
-            self._send(_error_reply("bad_command", f"request line longer than "
-                                    f"{MAX_LINE // 1024} KiB"))
-            self._drain()
-            return
-        self._send(self.server.answer(line))
+class _Lines:
+    """Complete request lines from one connection, each due within a deadline.
 
-    def _send(self, reply: dict[str, Any]) -> None:
-        try:
-            self.wfile.write(_encode(reply))
-        except OSError as exc:  # the client hung up or stopped reading: its loss, not ours
-            log.info("control client went away before its reply: %s", exc)
+    Our own buffer rather than ``socket.makefile``: a file object's buffer is undefined
+    after a timeout, and the server must know whether a timed-out client had sent half a
+    line (it gets a reply) or nothing (it is closed silently).
+    """
 
-    def _drain(self) -> None:
-        """Read and drop the rest of an over-long line, so that closing the connection does
-        not reset it before the client has read the error reply."""
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = bytearray()
+        self._scanned = 0  # bytes of ``buf`` already known to hold no newline
+
+    @property
+    def pending(self) -> bool:
+        """True while part of a request line has arrived."""
+        return bool(self.buf)
+
+    def next(self, within: float) -> bytes | None:
+        """The next line, newline included, due within ``within`` s of now; at the end of
+        the input, what is left (a last line without its newline, as one-shot clients may
+        send it), then None. Raises TimeoutError or :class:`_TooLong`."""
+        deadline = time.monotonic() + within
+        while True:
+            i = self.buf.find(b"\n", self._scanned)
+            if i >= 0:
+                if i + 1 > MAX_LINE:
+                    raise _TooLong
+                out = bytes(self.buf[:i + 1])
+                del self.buf[:i + 1]
+                self._scanned = 0
+                return out
+            self._scanned = len(self.buf)
+            if len(self.buf) >= MAX_LINE:  # no newline yet: the line can only be longer
+                raise _TooLong
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                rest = bytes(self.buf)
+                self.buf.clear()
+                self._scanned = 0
+                return rest or None
+            self.buf += chunk
+
+    def drain(self) -> None:
+        """Drop the rest of an over-long line (at most :data:`MAX_DRAIN` bytes), so that
+        closing the connection does not reset it before the client has read the error."""
+        if b"\n" in self.buf:
+            return
         left = MAX_DRAIN
         with contextlib.suppress(OSError):
+            self.sock.settimeout(1.0)
             while left > 0:
-                chunk = self.rfile.readline(min(left, 65536))
-                if not chunk or chunk.endswith(b"\n"):
+                chunk = self.sock.recv(65536)
+                if not chunk or b"\n" in chunk:
                     return
                 left -= len(chunk)
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    """One connection: requests in order, one reply line each.
+
+    The connection closes after one reply unless the client asked for ``keep-open``;
+    ``watch`` turns it into an event stream until the client closes it.
+    """
+
+    server: _Server
+    request: socket.socket
+
+    def handle(self) -> None:
+        self.server.track(self.request, None)
+        try:
+            self._serve()
+        finally:
+            self.server.untrack(self.request)
+
+    def _serve(self) -> None:
+        lines = _Lines(self.request)
+        keep = False
+        idle = self.server.idle_timeout
+        while True:
+            try:
+                line = lines.next(idle)
+            except TimeoutError:
+                if lines.pending:
+                    log.info("control client sent no complete request within %.0f s; "
+                             "closing", idle)
+                    self._send(_error_reply("bad_command", f"no complete request line "
+                                            f"within {idle:.0f} s"))
+                else:  # between requests: a notice could pass for the reply to the next
+                    log.debug("control connection idle for %.0f s; closed", idle)
+                return
+            except _TooLong:
+                self._send(_error_reply("bad_command", f"request line longer than "
+                                        f"{MAX_LINE // 1024} KiB"))
+                lines.drain()
+                return
+            except OSError as exc:
+                log.info("control client went away before its request: %s", exc)
+                return
+            if line is None or self.server.closing:
+                return
+            req = self.server.parse(line)
+            if isinstance(req, dict):
+                reply = req
+            elif req.cmd == WATCH:
+                self._watch()
+                return
+            elif req.cmd == KEEP_OPEN:
+                keep = True
+                reply = {"ok": True, "keep_open": True, "idle_timeout_s": idle}
+            else:
+                reply = self.server.answer_request(req)
+            if not self._send(reply) or not keep:
+                return
+
+    def _send(self, reply: dict[str, Any]) -> bool:
+        try:
+            self.request.settimeout(self.server.idle_timeout)
+            self.request.sendall(_encode(reply))
+        except OSError as exc:  # the client hung up or stopped reading: its loss, not ours
+            log.info("control client went away before its reply: %s", exc)
+            return False
+        return True
+
+    # --- the watch stream ----------------------------------------------------------------
+
+    def _watch(self) -> None:
+        hub = self.server.watch
+        if hub is None:
+            self._send(_error_reply("bad_command", "watch is not offered on this socket"))
+            return
+        watcher, status = hub.join()
+        self.server.track(self.request, watcher)
+        sock = self.request
+        try:
+            if not self._send({"ok": True, "watch": "status", "status": status.to_dict()}):
+                return
+            sock.settimeout(self.server.watch_send_timeout)
+            while True:
+                data = watcher.next(WATCH_POLL)
+                if watcher.behind:
+                    log.warning("a watcher fell %d events behind; disconnected it",
+                                hub.maxsize)
+                    self._notice("watch_behind", {"events": hub.maxsize})
+                    return
+                if watcher.closed:
+                    self._notice("stopping")
+                    return
+                if data is None:
+                    if self._hung_up():
+                        log.info("a watcher closed its connection")
+                        return
+                    continue
+                try:
+                    sock.sendall(data)
+                except TimeoutError:
+                    log.warning("a watcher read nothing for %.0f s; disconnected it",
+                                self.server.watch_send_timeout)
+                    return
+                except OSError as exc:
+                    log.info("a watcher went away: %s", exc)
+                    return
+        finally:
+            hub.leave(watcher)
+
+    def _notice(self, code: str, params: dict[str, Any] | None = None) -> None:
+        """A last line before closing, if there is room for it: a watcher that stopped
+        reading has a full socket, and it is not worth waiting for."""
+        with contextlib.suppress(OSError):
+            self.request.settimeout(NOTICE_TIMEOUT)
+            self.request.sendall(_encode(rejected_reply(Rejected(code, params or {}))))
+
+    def _hung_up(self) -> bool:
+        """True if the watching client has closed; anything it sent is read and dropped."""
+        try:
+            for _ in range(16):
+                if not self.request.recv(65536, socket.MSG_DONTWAIT):
+                    return True
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        return False
 
 
 class _Server(socketserver.ThreadingUnixStreamServer):
@@ -149,9 +326,14 @@ class _Server(socketserver.ThreadingUnixStreamServer):
     request_queue_size = BACKLOG
 
     def __init__(self, path: str, service: KioskService, actions: dict[str, Action],
-                 max_clients: int, idle_timeout: float, allowed_uids: frozenset[int]) -> None:
+                 max_clients: int, idle_timeout: float, allowed_uids: frozenset[int],
+                 watch: WatchHub | None, watch_send_timeout: float) -> None:
         self.service, self.actions = service, actions
         self.idle_timeout = idle_timeout
+        self.watch, self.watch_send_timeout = watch, watch_send_timeout
+        self.closing = False
+        self._conns: dict[socket.socket, Watcher | None] = {}  # open connections
+        self._conns_lock = threading.Lock()
         self.allowed_uids = allowed_uids
         self.max_clients = max_clients
         self._slots = threading.BoundedSemaphore(max_clients)
@@ -214,13 +396,46 @@ class _Server(socketserver.ThreadingUnixStreamServer):
         # socketserver's default prints a full traceback to stderr for every hiccup
         log.exception("control request failed")
 
-    def answer(self, line: bytes) -> dict[str, Any]:
+    def track(self, sock: socket.socket, watcher: Watcher | None) -> None:
+        with self._conns_lock:
+            self._conns[sock] = watcher
+
+    def untrack(self, sock: socket.socket) -> None:
+        with self._conns_lock:
+            self._conns.pop(sock, None)
+
+    def close_connections(self) -> None:
+        """At stop: tell watchers (they send a ``stopping`` notice and close) and end the
+        reading side of every other connection, so a client waiting to send its next
+        request sees the end at once, while a reply being written still goes out."""
+        self.closing = True
+        with self._conns_lock:
+            conns = list(self._conns.items())
+        for sock, watcher in conns:
+            if watcher is not None:
+                watcher.close()
+            else:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RD)
+
+    def parse(self, line: bytes) -> _Request | dict[str, Any]:
+        """The request on ``line``, or the ``bad_command`` reply it gets."""
         try:
             req = _decode(line)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             return _error_reply("bad_command", str(exc)[:200])
         except RecursionError:
             return _error_reply("bad_command", "the request is nested too deeply")
+        if req.cmd in (KEEP_OPEN, WATCH) and req.args:
+            return _error_reply("bad_command", f"{req.cmd} takes no arguments")
+        return req
+
+    def answer(self, line: bytes) -> dict[str, Any]:
+        """The reply to one request line (``keep-open`` and ``watch`` are the handler's)."""
+        req = self.parse(line)
+        return req if isinstance(req, dict) else self.answer_request(req)
+
+    def answer_request(self, req: _Request) -> dict[str, Any]:
         name, args = req.cmd, req.args or {}
         if name in self.actions:
             try:
@@ -320,7 +535,8 @@ class ControlServer:
     def __init__(self, path: Path, service: KioskService,
                  actions: dict[str, Action] | None = None, *, max_clients: int = MAX_CLIENTS,
                  idle_timeout: float = IDLE_TIMEOUT,
-                 allowed_uids: frozenset[int] | None = None) -> None:
+                 allowed_uids: frozenset[int] | None = None, watch: WatchHub | None = None,
+                 watch_send_timeout: float = WATCH_SEND_TIMEOUT) -> None:
         self.path = Path(path)
         _private_dir(self.path.parent)
         _clear_stale(self.path)
@@ -328,7 +544,7 @@ class ControlServer:
         old = os.umask(0o177)  # the socket is born 0600: no window where others can connect
         try:
             self._server = _Server(str(self.path), service, dict(actions or {}), max_clients,
-                                   idle_timeout, uids)
+                                   idle_timeout, uids, watch, watch_send_timeout)
         finally:
             os.umask(old)
         # a short poll: stop() waits up to one interval for the accept loop to notice
@@ -346,6 +562,7 @@ class ControlServer:
     def stop(self) -> None:
         if self._thread.is_alive():  # shutdown() waits forever for a loop never started
             self._server.shutdown()
+        self._server.close_connections()
         self._server.server_close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()

@@ -316,6 +316,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Sorry, no ticket has been issued today, so there is none to reprint yet. Please "
         "take a number first. Thank you.",
     ),
+    # --- persistent control connections and the watch stream (issue 10) ----------------
+    "watch_behind": (
+        "抱歉，本连接接收事件太慢，已落后 {events} 条，连接已断开。请重新连接，将收到最新状态，谢谢。",
+        "Sorry, this connection fell {events} events behind and was closed. Please "
+        "reconnect to receive the current status. Thank you.",
+    ),
+    "cli_watch_closed": (
+        "取号服务关闭了连接，请稍候再试", "The kiosk service closed the connection; please try again shortly",
+    ),
 }
 
 

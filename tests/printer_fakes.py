@@ -38,6 +38,7 @@ from PIL import Image
 import drivers.printer as printer
 from drivers.printer import PrinterSubscriber
 from drivers.printer.job import Renderer
+from drivers.printer.raster import FontFor
 from drivers.printer.settings import PrinterSettings
 from drivers.printer.ticket import Block, Line
 from kiosk.clock import FakeClock
@@ -79,8 +80,8 @@ class RasterCarrying(Renderer):
         super().__init__(settings)
         self.data = data
 
-    def _raster(self, block: Block) -> bytes:
-        out = super()._raster(block)
+    def _raster(self, block: Block, scratch: FontFor) -> bytes:
+        out = super()._raster(block, scratch)
         if isinstance(block, Line) and block.size == "xl":
             p = self._dummy()
             p.image(row_image(self.data), impl="bitImageRaster")

@@ -8,10 +8,13 @@ is assumed to exist: the first one that does and has Chinese glyphs wins.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import logging
 import shutil
 import subprocess
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,6 +110,83 @@ def find(configured: Path | None = None) -> FontPair:
     return FontPair(regular, bold)
 
 
-@functools.lru_cache(maxsize=64)
-def load(face: Face, size: int) -> ImageFont.FreeTypeFont:
+# Every FreeTypeFont is a FreeType face of its own: ~1 MB of parsed CID tables for a
+# Noto CJK face, plus its own mmap of the 20 MB .ttc whose touched pages stay resident
+# (several MB once a ticket's glyphs are drawn). So only the faces that draw what changes
+# from ticket to ticket (number, queue, time: a few sizes) are kept, shared by every
+# ticket; the others are opened for one render (:class:`Scratch`) and closed after it.
+_shared: dict[tuple[Face, int], ImageFont.FreeTypeFont] = {}
+_shared_lock = threading.Lock()
+
+
+def _open(face: Face, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(face.path), size, index=face.index)
+
+
+def load(face: Face, size: int) -> ImageFont.FreeTypeFont:
+    """``face`` at ``size`` pixels, opened once and kept for the life of the process."""
+    key = (face, size)
+    with _shared_lock:
+        font = _shared.get(key)
+        if font is None:
+            font = _shared[key] = _open(face, size)
+        return font
+
+
+def close_all() -> None:
+    """Close every kept face (they are opened again on next use)."""
+    with _shared_lock:
+        _shared.clear()
+    trim_heap()
+
+
+def loaded() -> set[tuple[Face, int]]:
+    """The faces and sizes kept open (for tests and the warm-up's report)."""
+    with _shared_lock:
+        return set(_shared)
+
+
+class Scratch:
+    """Fonts for one render: a kept face if there is one, else one opened here and
+    closed with this object (drop the reference when the render is done)."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[Face, int], ImageFont.FreeTypeFont] = {}
+
+    def __call__(self, face: Face, size: int) -> ImageFont.FreeTypeFont:
+        key = (face, size)
+        with _shared_lock:
+            kept = _shared.get(key)
+        if kept is not None:
+            return kept
+        font = self._open.get(key)
+        if font is None:
+            font = self._open[key] = _open(face, size)
+        return font
+
+    def close(self) -> None:
+        """Close the faces opened here and hand their memory back to the system."""
+        if self._open:
+            self._open.clear()
+            trim_heap()
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim  # glibc only
+        return trim
+    except (OSError, AttributeError):
+        return None
+
+
+def trim_heap() -> None:
+    """Return freed heap pages to the system (glibc; a no-op elsewhere).
+
+    A face is ~1 MB of small FreeType allocations; once closed, glibc keeps those pages
+    in its arenas (one per thread that drew) instead of returning them, ~5 MB after the
+    first ticket's fixed lines.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

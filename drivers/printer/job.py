@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import copy
 import functools
+import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
 from PIL import Image
 
-from drivers.printer import fonts, raster
+from drivers.printer import escpos_cache, fonts, raster
 from drivers.printer.settings import PrinterSettings
 from drivers.printer.ticket import Block, Qr, Rule, Ticket
 from drivers.printer.wrap import columns, wrap
@@ -39,6 +40,7 @@ REALTIME_PULSE_OFF = b"\x1d(D\x03\x00\x14\x01\x00"
 DOTS = {58: 384, 80: 576}  # printable dots at 203 dpi
 # Many 58 mm printers have small receive buffers: send images in bands, not one block.
 FRAGMENT_HEIGHT = 240
+FIXED_KEEP = 256  # converted fixed blocks kept (a branch has ~30 per service)
 FONT_A_DOTS = 12  # Font A is 12x24; a Chinese character is 24x24 (two columns)
 
 
@@ -83,10 +85,13 @@ class Renderer:
     """Builds jobs for one printer's settings. Fonts are looked up on first use."""
 
     def __init__(self, settings: PrinterSettings) -> None:
+        escpos_cache.use_pickle_cache()  # before anything here imports python-escpos
         self.settings = settings
         self.mode = settings.chinese_mode
         self.width = _profile_dots(settings.profile) or DOTS[settings.paper_width_mm]
         self._profile_name = settings.profile
+        self._fixed: dict[Block, bytes] = {}  # insertion order: the oldest goes first
+        self._lock = threading.Lock()
 
     @functools.cached_property
     def fonts(self) -> fonts.FontPair:
@@ -105,37 +110,54 @@ class Renderer:
                 return impl
         return "bitImageRaster"
 
-    # One raster command per block, cached: python-escpos's image conversion costs
-    # milliseconds per band, and most blocks are the same on every ticket. Consecutive
-    # raster images print edge to edge, as python-escpos's own fragments do.
-    @functools.lru_cache(maxsize=256)  # noqa: B019 - one Renderer per printer, lives as long
-    def _raster(self, block: Block) -> bytes:
+    # One raster command per fixed block, kept: python-escpos's image conversion costs
+    # milliseconds per band, and most blocks are the same on every ticket. Lines that vary
+    # (number, queue, time) are converted afresh and not kept. Consecutive raster images
+    # print edge to edge, as python-escpos's own fragments do.
+    def _raster(self, block: Block, scratch: raster.FontFor) -> bytes:
+        fixed = not raster.varies(block)
+        if fixed and (kept := self._fixed.get(block)) is not None:
+            return kept
         p = self._dummy()
-        p.image(raster.block_image(block, self.width, self.fonts), impl=self._image_impl(p),
-                fragment_height=FRAGMENT_HEIGHT)
-        return bytes(p.output)
+        drawn = raster.draw(block, self.width, self.fonts, scratch if fixed else fonts.load)
+        p.image(drawn, impl=self._image_impl(p), fragment_height=FRAGMENT_HEIGHT)
+        data = bytes(p.output)
+        if fixed:
+            self._fixed[block] = data
+            while len(self._fixed) > FIXED_KEEP:
+                del self._fixed[next(iter(self._fixed))]
+        return data
 
     def image(self, ticket: Ticket) -> Image.Image:
         return raster.render(ticket.blocks(), self.width, self.fonts)
 
     def render(self, ticket: Ticket, *, with_image: bool = False) -> Job:
+        # one render at a time: the warm-up and the printer thread share FreeType faces,
+        # which are not safe to use from two threads at once
+        with self._lock:
+            return self._render(ticket, with_image)
+
+    def _render(self, ticket: Ticket, with_image: bool) -> Job:
         p = self._dummy()
         p.hw("INIT")
         if self.settings.realtime_off:  # a printer setting, from its profile or the config
             p._raw(REALTIME_PULSE_OFF)
         img = self.image(ticket) if with_image else None
         if self.mode == "image":
+            scratch = fonts.Scratch()  # faces for fixed blocks not yet kept; closed after
             for block in ticket.blocks():
-                p._raw(self._raster(block))
+                p._raw(self._raster(block, scratch))
+            scratch.close()
         else:
             self._text(p, ticket)
         p.cut()
-        return Job(ticket.number, p.output, img)
+        return Job(ticket.number, bytes(p.output), img)
 
     def _text(self, p: Any, ticket: Ticket) -> None:
         big = 5 if self.width <= 384 else 6
         mult = {"xs": 1, "s": 1, "m": 1, "l": 2, "xl": big}
         cols = self.width // FONT_A_DOTS
+        scratch = fonts.Scratch()
         p._raw(CHINESE_MODE_ON)
         for block in ticket.blocks():
             if isinstance(block, Rule):
@@ -158,9 +180,10 @@ class Renderer:
                         p._raw(data + b"\n")
                     else:
                         drawn = raster.block_image(replace(block, text=text), self.width,
-                                                   self.fonts)
+                                                   self.fonts, scratch)
                         p.image(drawn, impl=self._image_impl(p),
                                 fragment_height=FRAGMENT_HEIGHT)
                 if block.invert:
                     p.set(invert=False)
         p.set(align="left", bold=False, custom_size=True, width=1, height=1)
+        scratch.close()

@@ -7,12 +7,15 @@ would otherwise dither anti-aliased grey into speckles on a thermal head.
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 
 import qrcode
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from drivers.printer import fonts
-from drivers.printer.ticket import Block, Qr, Rule
+from drivers.printer.ticket import Block, Line, Qr, Rule
 from drivers.printer.wrap import wrap
 
 # font pixel sizes per paper width (dots; 8 dots/mm at 203 dpi)
@@ -44,11 +47,20 @@ def _rule(width: int, margin: int) -> Image.Image:
     return img
 
 
-# Most of a ticket (branch, service names, documents, courtesy lines) is the same on every
-# ticket, so each block is drawn once and then pasted: this keeps a ticket well inside the
-# 30 ms render budget on a Pi. Only the number, queue and time lines are drawn afresh.
-@functools.lru_cache(maxsize=256)
-def block_image(block: Block, width: int, pair: fonts.FontPair) -> Image.Image:
+FontFor = Callable[[fonts.Face, int], ImageFont.FreeTypeFont]
+FIXED_KEEP = 128  # block images kept for the preview (a branch's fixed lines: ~30 a service)
+_fixed: OrderedDict[tuple[Block, int, fonts.FontPair], Image.Image] = OrderedDict()
+_fixed_lock = threading.Lock()
+
+
+def varies(block: Block) -> bool:
+    """True for a line that changes from ticket to ticket (see ``Line.varies``)."""
+    return isinstance(block, Line) and block.varies
+
+
+def draw(block: Block, width: int, pair: fonts.FontPair, font_for: FontFor = fonts.load
+         ) -> Image.Image:
+    """Draw one block, with no caching: ``font_for`` gives the faces (kept or scratch)."""
     margin = max(6, width // 48)
     if isinstance(block, Rule):
         return _rule(width, margin)
@@ -58,25 +70,50 @@ def block_image(block: Block, width: int, pair: fonts.FontPair) -> Image.Image:
         img.paste(code, ((width - code.width) // 2, 6))
         return img
     size = sizes_for(width)[block.size]
-    font = fonts.load(pair.bold if block.bold else pair.regular, size)
+    font = font_for(pair.bold if block.bold else pair.regular, size)
     ascent, descent = font.getmetrics()
     step = ascent + descent + (2 if block.size != "xl" else -size // 8)
     inner = width - 2 * margin - (16 if block.invert else 0)
     lines = wrap(block.text, inner, font.getlength)  # the same wrap as the text mode
     img = Image.new("1", (width, step * len(lines)), 1)
-    draw = ImageDraw.Draw(img)
+    canvas = ImageDraw.Draw(img)
     if block.invert:
-        draw.rectangle((margin, 0, width - margin, img.height), fill=0)
+        canvas.rectangle((margin, 0, width - margin, img.height), fill=0)
     for i, text in enumerate(lines):
         x = margin if block.align == "left" else (width - font.getlength(text)) / 2
-        draw.text((x, i * step), text, font=font, fill=1 if block.invert else 0)
+        canvas.text((x, i * step), text, font=font, fill=1 if block.invert else 0)
+    return img
+
+
+# Most of a ticket (branch, service names, documents, courtesy lines) is the same on every
+# ticket, so each fixed block is drawn once and then pasted: this keeps a ticket well inside
+# the 30 ms render budget on a Pi. Lines that vary (number, queue, time) are drawn afresh
+# and not kept: caching them kept one image per ticket number, ~10 MB by mid-morning.
+def block_image(block: Block, width: int, pair: fonts.FontPair,
+                font_for: FontFor | None = None) -> Image.Image:
+    """One block as an image; fixed blocks come from a bounded cache."""
+    if varies(block):
+        return draw(block, width, pair, fonts.load)
+    key = (block, width, pair)
+    with _fixed_lock:
+        img = _fixed.get(key)
+        if img is not None:
+            _fixed.move_to_end(key)
+            return img
+    img = draw(block, width, pair, font_for or fonts.Scratch())
+    with _fixed_lock:
+        _fixed[key] = img
+        while len(_fixed) > FIXED_KEEP:
+            _fixed.popitem(last=False)
     return img
 
 
 def render(blocks: list[Block], width: int, pair: fonts.FontPair) -> Image.Image:
     """Lay ``blocks`` out on a ``width``-dot wide white image."""
     margin = max(6, width // 48)
-    parts = [block_image(b, width, pair) for b in blocks]
+    scratch = fonts.Scratch()  # faces for this ticket's uncached fixed blocks, then closed
+    parts = [block_image(b, width, pair, scratch) for b in blocks]
+    scratch.close()
     img = Image.new("1", (width, sum(p.height for p in parts) + 2 * margin), 1)
     y = margin
     for part in parts:

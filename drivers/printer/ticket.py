@@ -9,12 +9,12 @@ catalogue (:mod:`kiosk.messages`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from kiosk import messages
-from kiosk.events import Event
+from kiosk.events import ISSUED, Event
 
 if TYPE_CHECKING:
     from kiosk.config import Branch, Service
@@ -29,6 +29,9 @@ class Line:
     bold: bool = False
     align: Literal["center", "left"] = "center"
     invert: bool = False  # white on black: the priority banner
+    # differs from ticket to ticket (number, queue, time): drawn each time, never cached,
+    # so a day of tickets does not pile up one cached image per number
+    varies: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +72,14 @@ class Ticket:
         if self.priority:
             p = t("ticket_priority")
             out.append(Line(f"{p.zh} {p.en}", "s", bold=True, invert=True))
-        out += [Line(self.number, "xl", bold=True), Line(self.service_zh, "l", bold=True),
+        out += [Line(self.number, "xl", bold=True, varies=True),
+                Line(self.service_zh, "l", bold=True),
                 Line(self.service_en, "s"), Rule()]
         ahead = t("ticket_ahead", ahead=self.ahead)
-        out += [Line(ahead.zh, "m"), Line(ahead.en, "xs")]
+        out += [Line(ahead.zh, "m", varies=True), Line(ahead.en, "xs", varies=True)]
         wait = (t("ticket_wait", minutes=self.wait_minutes) if self.ahead and self.wait_minutes
                 else t("ticket_wait_none"))
-        out += [Line(wait.zh, "m"), Line(wait.en, "xs")]
+        out += [Line(wait.zh, "m", varies=True), Line(wait.en, "xs", varies=True)]
         if self.documents:
             head = t("ticket_documents")
             out += [Rule(), Line(head.zh, "s", bold=True, align="left"),
@@ -85,7 +89,7 @@ class Ticket:
         thanks = t("ticket_thanks")
         when = t("ticket_issued_at", time=self.issued_at)
         out += [Rule(), Line(thanks.zh, "m", bold=True), Line(thanks.en, "xs"),
-                Line(when.zh, "xs"), Line(when.en, "xs")]
+                Line(when.zh, "xs", varies=True), Line(when.en, "xs", varies=True)]
         if self.hotline:
             line = t("ticket_hotline", hotline=self.hotline)
             out.append(Line(f"{line.zh} / {line.en}", "xs"))
@@ -130,3 +134,16 @@ def from_event(event: Event, config: BranchInfo, qr: str | None = None) -> Ticke
         hotline=config.branch.hotline,
         qr=qr,
     )
+
+
+def samples(config: BranchInfo, qr: str | None = None) -> list[Ticket]:
+    """Throw-away tickets for the warm-up: one per service, so every fixed line a branch
+    prints (service names, documents, the priority banner, the reprint mark) is drawn."""
+    ts = "2026-01-05T08:30:00+00:00"
+    out = []
+    for i, prefix in enumerate(config.services):
+        event = Event(ISSUED, ts, ts[:10], ticket=f"{prefix}000", service=prefix,
+                      data={"priority": "warm-up" if i == 0 else None, "ahead": 1,
+                            "wait_minutes": 10})
+        out.append(replace(from_event(event, config, qr), reprint=i == 0))
+    return out

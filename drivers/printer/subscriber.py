@@ -21,8 +21,10 @@ Timing rules, so a wedged printer can hold up nothing but itself:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +42,8 @@ from kiosk.status import Status
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+WARM_AFTER_S = 1.0  # start the warm-up by then even if no event has come
+WARM_NICE = 10  # the warm-up thread's nice value: behind the service's own threads
 # a link that cannot answer status (file://, dummy://) gets no query; the core has no
 # "unknown" status, so it reads "ok" while writes succeed, and says why
 UNCHECKED = Reading("ok", "this link cannot report paper or cover; judged by the write")
@@ -65,10 +69,17 @@ class PrinterSubscriber:
         self._monitor = threading.Thread(target=self._watch, name="printer-monitor",
                                          daemon=True)
         self._monitor.start()
+        self._running = threading.Event()  # the service has handed us its first event
+        self.warmed = threading.Event()  # the warm-up is over (done, failed or skipped)
+        self.warm_error: str | None = "not run"  # None once a warm-up has completed
+        self._warmer = threading.Thread(target=self._warm_up, name="printer-warmup",
+                                        daemon=True)
+        self._warmer.start()
 
     # --- the Subscriber port ----------------------------------------------------------
 
     def handle(self, event: Event, status: Status) -> None:
+        self._running.set()
         if event.type not in (ISSUED, REPRINTED):
             return
         try:
@@ -87,7 +98,9 @@ class PrinterSubscriber:
     def close(self) -> None:
         self._closing.set()
         self._wake.set()
+        self._running.set()
         self._monitor.join(self.settings.timeout_s + 1)
+        self._warmer.join(self.settings.timeout_s + 1)
 
     # --- for the screen and tests -----------------------------------------------------
 
@@ -174,6 +187,35 @@ class PrinterSubscriber:
             return box["value"]
         finally:
             self._io.release()
+
+    # --- warm-up ----------------------------------------------------------------------
+
+    def _warm_up(self) -> None:
+        """Warm-up thread: the first ticket after boot costs what every other one does.
+
+        Importing python-escpos, opening the faces and converting a branch's fixed lines
+        take ~0.3-2 s the first time. That is done here, on a thread of its own at a
+        lower CPU priority, once the service is running (its first event, which the
+        monitor's first status report makes, or ``WARM_AFTER_S`` at the latest), so
+        neither READY nor the command worker waits for it. A ticket that comes during
+        the warm-up waits at most for one throw-away render.
+        """
+        try:
+            with contextlib.suppress(OSError):  # Linux: a thread's nice value is its own
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_NICE)
+            self._running.wait(WARM_AFTER_S)
+            t0 = time.perf_counter()
+            for sample in tickets.samples(self.config, self.settings.qr):
+                if self._closing.is_set():
+                    return
+                self.renderer.render(sample, with_image=self.backend.wants_image)
+            self.warm_error = None
+            log.info("printer path warmed up in %.0f ms", (time.perf_counter() - t0) * 1000)
+        except Exception as exc:  # a real ticket will meet the same fault and report it
+            self.warm_error = f"{type(exc).__name__}: {exc}"
+            log.warning("printer warm-up failed: %s", self.warm_error)
+        finally:
+            self.warmed.set()
 
     # --- status -----------------------------------------------------------------------
 

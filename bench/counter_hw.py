@@ -20,10 +20,12 @@ cut to its first 40 ms, said once with 20 ms gaps, so that an announcement lasts
 under a second (the code path is the one a full pack takes; a default announcement,
 said twice after a chime, lasts about 9.6 s).
 
-* ``..._idle_...``: the voice is idle at the press (a WAV sink that does not wait).
+* ``..._idle_...``: the voice is idle at the press (a WAV sink that does not wait) and the
+  display quiet (its last call's flash over, the cable empty).
 * ``..._busy_...``: a realtime sink (it takes as long as a speaker would) is playing the
   previous call; the press comes at a random point in it, so the figure includes waiting
-  for it to end. ``..._busy_beyond_end_...`` is the part after that announcement ended:
+  for it to end. The display may still be flashing the previous call then, as in a
+  branch. ``..._busy_beyond_end_...`` is the part after that announcement ended:
   the kiosk's own delay (target p99 <= 30 ms). ``announcement_s`` is its length.
 
     python -m bench.counter_hw [--quick]     # prints JSON
@@ -178,6 +180,7 @@ class Wire:
         self.master, self.slave = os.openpty()
         self.byte_s = 10 / baud  # start bit, 8 data bits, stop bit
         self.line_free = 0.0
+        self.last_rx = 0.0
         self.tail = b""
         self.want: bytes | None = None
         self.arrived = 0.0
@@ -196,12 +199,18 @@ class Wire:
                 return
             if not data:
                 return
-            now = time.monotonic()
+            now = self.last_rx = time.monotonic()
             # the UART sends these bytes once the ones before have gone
-            self.line_free = max(self.line_free, now) + len(data) * self.byte_s
+            start = max(self.line_free, now)
+            self.line_free = start + len(data) * self.byte_s
             self.tail = (self.tail + data)[-512:]
             if self.want and self.want in self.tail and not self.seen.is_set():
-                self.arrived = self.line_free
+                # shown once the line holding the number has arrived (its CR), which
+                # may be before the rest of this chunk
+                at = data.find(self.want)
+                cr = data.find(b"\r", at) if at >= 0 else -1
+                upto = cr + 1 if cr >= 0 else len(data)
+                self.arrived = start + upto * self.byte_s
                 self.tail = b""
                 self.seen.set()
 
@@ -222,8 +231,8 @@ def run(presses: int | None = None, busy: int | None = None,
         quick: bool | None = None) -> dict[str, float]:
     """Press call-next; return the latencies in milliseconds (see the module doc)."""
     quick = quick_mode() if quick is None else quick
-    presses = presses if presses is not None else (15 if quick else 200)
-    busy = busy if busy is not None else (3 if quick else 30)
+    presses = presses if presses is not None else (4 if quick else 60)
+    busy = busy if busy is not None else (2 if quick else 30)
     rng = random.Random(10)
     saved_factory = Device.pin_factory
     factory = MockFactory()
@@ -238,12 +247,13 @@ def run(presses: int | None = None, busy: int | None = None,
         standin = tmp / "aplay"
         standin.write_text(STANDIN.format(python=sys.executable, log=str(standin_log)))
         standin.chmod(0o755)
-        written: dict[str, Any] = {"want": b"", "at": 0.0}
+        written: dict[str, Any] = {"want": b"", "at": 0.0, "frame": 0}
         wrote = threading.Event()
 
         def on_write(data: bytes) -> None:
             if written["want"] and written["want"] in data and not wrote.is_set():
                 written["at"] = time.monotonic()
+                written["frame"] = max(written["frame"], len(data))
                 wrote.set()
 
         store = Store(cfg.storage_path)
@@ -259,6 +269,7 @@ def run(presses: int | None = None, busy: int | None = None,
         svc.start()
         display.wait_ready()
         pin = factory.pin(PIN)
+        quiet = 1.2 * spec.flash_ms / 1000  # no byte for this long: no flash step pending
         figures: dict[str, list[float]] = {k: [] for k in (
             "write_idle", "wire_idle", "audio_idle", "write_busy", "wire_busy", "audio_busy",
             "beyond_busy", "aplay_busy", "aplay_beyond", "announcement")}
@@ -271,9 +282,13 @@ def run(presses: int | None = None, busy: int | None = None,
             written["want"] = ticket.encode()
             wrote.clear()
             wire.expect(ticket)
-            # idle: the cable has carried everything before (a clerk's presses are
-            # seconds apart); busy: press at ``when``, whatever is still on the way
-            while (left := (when or wire.line_free + 0.005) - time.monotonic()) > 0:
+            if not when:
+                time.sleep(0.02)  # let the issue's own redraw reach the cable first
+            # idle: the display is quiet, its last call's flash over and the cable empty
+            # (a clerk's presses are seconds apart); busy: press at ``when``, whatever is
+            # still on its way
+            while (left := (when or max(wire.line_free, wire.last_rx + quiet))
+                    - time.monotonic()) > 0:
                 time.sleep(min(left, 0.05))
             t0 = time.monotonic()
             pin.drive_low()
@@ -326,7 +341,7 @@ def run(presses: int | None = None, busy: int | None = None,
 
             press()
             started, length = next_play()
-            for _ in range(max(2, busy // 2)):
+            for _ in range(max(1, busy // 2)):
                 # the stand-in is playing the previous call for ``length`` seconds
                 ticket, t0 = press(started + rng.uniform(0.05, 0.9) * length)
                 end = started + length
@@ -344,6 +359,10 @@ def run(presses: int | None = None, busy: int | None = None,
             Device.pin_factory = saved_factory
     out: dict[str, float] = {"presses_idle": presses, "presses_busy": busy,
                              "display_baud": spec.baudrate,
+                             "display_frame_bytes": written["frame"],
+                             # what the cable alone adds to the frame showing the number
+                             "display_frame_wire_ms": round(
+                                 written["frame"] * 10 / spec.baudrate * 1000, 1),
                              "announcement_s": round(statistics.median(
                                  figures["announcement"]) / 1000, 2)}
     out |= _stats("press_to_display_write_idle", figures["write_idle"])

@@ -5,12 +5,13 @@
   store with the mark switched off. Appends alternate between the two stores, so both see
   the same disk weather.
 * ``append_other_p50_ms``: an event with no number (a call): the mark gets a pwrite only.
-* ``open_100k_ms``: ``Store(path)`` on a 100,000-event database (50 days of 2,000):
+* ``open_100k_ms``: ``Store(path)`` on a 100,000-event database (50 days of 2,000; with
+  ``--quick`` 20 days, ``open_40k_ms``):
   lock, ``quick_check``, migrations, write probe and the comparison with the mark.
 * ``quick_check_100k_ms`` / ``integrity_check_100k_ms``: the two checks alone (the store
   runs ``quick_check``; ``integrity_check`` also compares indexes with their tables).
 
-    python -m bench.store            # prints JSON
+    python -m bench.store [--quick]          # prints JSON
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from __future__ import annotations
 import json
 import logging
 import statistics
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from bench.util import quick_mode
 from kiosk.events import Event
 from kiosk.store import Store
 
@@ -81,30 +84,33 @@ def big_store(path: Path, days: int = 50, per_day: int = 2000) -> None:
     s.close()
 
 
-def open_checks(tmp: Path) -> dict[str, float]:
+def open_checks(tmp: Path, days: int = 50) -> dict[str, float]:
     path = tmp / "big.db"
-    big_store(path)
+    big_store(path, days)
+    size = f"{days * 2}k"
     t0 = time.perf_counter()
     s = Store(path)
     open_ms = (time.perf_counter() - t0) * 1000
     assert s.recovery is None
-    figures = {"open_100k_ms": round(open_ms, 1),
-               "db_100k_mb": round(path.stat().st_size / 1e6, 1)}
+    figures = {f"open_{size}_ms": round(open_ms, 1),
+               f"db_{size}_mb": round(path.stat().st_size / 1e6, 1)}
     for pragma in ("quick_check", "integrity_check"):
         t0 = time.perf_counter()
         result = s.db.execute(f"PRAGMA {pragma}").fetchone()[0]
-        figures[f"{pragma}_100k_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+        figures[f"{pragma}_{size}_ms"] = round((time.perf_counter() - t0) * 1000, 1)
         assert result == "ok", result
     s.close()
     return figures
 
 
-def run() -> dict[str, float]:
+def run(quick: bool | None = None) -> dict[str, float]:
+    quick = quick_mode() if quick is None else quick
     logging.getLogger("kiosk").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(dir=Path.home()) as d:
         tmp = Path(d)
-        return append_latency(tmp) | open_checks(tmp)
+        return (append_latency(tmp, 100 if quick else 400)
+                | open_checks(tmp, 20 if quick else 50))
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    print(json.dumps(run("--quick" in sys.argv), indent=2))

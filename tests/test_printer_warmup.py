@@ -5,7 +5,7 @@ lines converted; and nothing the service needs waits for that warm-up."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ import pytest
 import drivers.printer as printer
 from drivers.printer import backends, fonts, raster
 from drivers.printer import ticket as tk
-from drivers.printer.job import Job, Renderer
+from drivers.printer.job import Renderer
 from drivers.printer.settings import PrinterSettings
 from kiosk.bootstrap import driver_context
 from kiosk.clock import FakeClock
@@ -24,18 +24,18 @@ from tests.support import driver_parts, make_config, wait_for
 
 
 class GatedRenderer(Renderer):
-    """A renderer whose warm-up renders wait at ``gate``; real tickets never do."""
+    """A renderer whose warm-up waits at ``gate``; real tickets never do."""
 
     def __init__(self, settings: PrinterSettings) -> None:
         super().__init__(settings)
         self.gate = threading.Event()
         self.warm_calls = 0
 
-    def render(self, ticket: tk.Ticket, *, with_image: bool = False) -> Job:
-        if threading.current_thread().name == "printer-warmup":
-            self.warm_calls += 1
-            assert self.gate.wait(30), "the test never opened the gate"
-        return super().render(ticket, with_image=with_image)
+    def warm_up(self, samples: list[tk.Ticket], *, with_image: bool = False,
+                stop: Callable[[], bool] = lambda: False) -> None:
+        self.warm_calls += 1
+        assert self.gate.wait(30), "the test never opened the gate"
+        super().warm_up(samples, with_image=with_image, stop=stop)
 
 
 @pytest.fixture

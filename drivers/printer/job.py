@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import functools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -92,6 +93,9 @@ class Renderer:
         self._profile_name = settings.profile
         self._fixed: dict[Block, bytes] = {}  # insertion order: the oldest goes first
         self._lock = threading.Lock()
+        self._idle = threading.Event()  # cleared while a real ticket waits or renders
+        self._idle.set()
+        self._warm_scratch: fonts.Scratch | None = None  # set while warm_up() runs
 
     @functools.cached_property
     def fonts(self) -> fonts.FontPair:
@@ -134,8 +138,40 @@ class Renderer:
     def render(self, ticket: Ticket, *, with_image: bool = False) -> Job:
         # one render at a time: the warm-up and the printer thread share FreeType faces,
         # which are not safe to use from two threads at once
-        with self._lock:
-            return self._render(ticket, with_image)
+        self._idle.clear()  # a customer's ticket goes before the next warm-up step
+        try:
+            with self._lock:
+                return self._render(ticket, with_image)
+        finally:
+            self._idle.set()
+
+    def warm_up(self, samples: list[Ticket], *, with_image: bool = False,
+                stop: Callable[[], bool] = lambda: False) -> None:
+        """Do for ``samples`` what a render does, minus the jobs, one block at a time and
+        never while a real ticket is waiting: so a ticket that comes during the warm-up
+        waits for one block at most, and uses the faces the warm-up has opened."""
+        scratch = fonts.Scratch()
+        self._warm_scratch = scratch
+        try:
+            for sample in samples:
+                for block in sample.blocks():
+                    self._idle.wait()
+                    if stop():
+                        return
+                    with self._lock:
+                        if with_image:
+                            raster.block_image(block, self.width, self.fonts, scratch)
+                        if self.mode == "image":
+                            self._raster(block, scratch)
+                if self.mode != "image":  # text mode is cheap: a whole sample at once
+                    self._idle.wait()
+                    with self._lock:
+                        self._render(sample, False)
+        finally:
+            self._idle.wait()
+            with self._lock:
+                self._warm_scratch = None
+                scratch.close()
 
     def _render(self, ticket: Ticket, with_image: bool) -> Job:
         p = self._dummy()
@@ -144,10 +180,13 @@ class Renderer:
             p._raw(REALTIME_PULSE_OFF)
         img = self.image(ticket) if with_image else None
         if self.mode == "image":
-            scratch = fonts.Scratch()  # faces for fixed blocks not yet kept; closed after
+            # faces for fixed blocks not yet kept: the warm-up's while it runs, else
+            # opened for this ticket and closed after it
+            scratch = self._warm_scratch or fonts.Scratch()
             for block in ticket.blocks():
                 p._raw(self._raster(block, scratch))
-            scratch.close()
+            if scratch is not self._warm_scratch:
+                scratch.close()
         else:
             self._text(p, ticket)
         p.cut()

@@ -198,17 +198,18 @@ class PrinterSubscriber:
         lower CPU priority, once the service is running (its first event, which the
         monitor's first status report makes, or ``WARM_AFTER_S`` at the latest), so
         neither READY nor the command worker waits for it. A ticket that comes during
-        the warm-up waits at most for one throw-away render.
+        the warm-up waits at most for one block of it (:meth:`Renderer.warm_up`).
         """
         try:
             with contextlib.suppress(OSError):  # Linux: a thread's nice value is its own
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_NICE)
             self._running.wait(WARM_AFTER_S)
             t0 = time.perf_counter()
-            for sample in tickets.samples(self.config, self.settings.qr):
-                if self._closing.is_set():
-                    return
-                self.renderer.render(sample, with_image=self.backend.wants_image)
+            self.renderer.warm_up(tickets.samples(self.config, self.settings.qr),
+                                  with_image=self.backend.wants_image,
+                                  stop=self._closing.is_set)
+            if self._closing.is_set():
+                return
             self.warm_error = None
             log.info("printer path warmed up in %.0f ms", (time.perf_counter() - t0) * 1000)
         except Exception as exc:  # a real ticket will meet the same fault and report it

@@ -84,7 +84,8 @@ def test_faults_are_reported_and_printing_resumes(fake: FakeNetworkPrinter,
         fake.mode = fault
         ticket = issue(svc).ticket
         wait_for(lambda t=ticket: any(e.ticket == t for e in printer_events(svc)))
-        assert device(svc)["status"] == fault
+        # the event is committed before the worker takes the new status snapshot
+        wait_for(lambda f=fault: device(svc).get("status") == f)
         assert printer_events(svc)[-1].ticket == ticket  # a field: no detail to parse
         assert ticket not in device(svc)["detail"]
         assert len(fake.jobs) == 2  # nothing was sent to a printer that said it could not

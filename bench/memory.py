@@ -10,7 +10,8 @@ included) have reached the fake printer; then the process's ``VmRSS`` is read fr
 
 Figures (MB = 2**20 bytes): ``rss_ready_mb`` (the first status answer), then after
 1 and 100 printed tickets, and ``rss_settled_mb`` a few seconds later with the printer
-idle. ``python -m bench.memory`` prints them as JSON, plus the largest mappings of
+idle, split into its anonymous and file-backed parts. ``python -m bench.memory`` prints
+them as JSON, plus the largest mappings of
 ``/proc/PID/smaps`` (``--maps``). Target: <= 60 MB after 100 tickets.
 """
 
@@ -52,12 +53,14 @@ def demo_config(tmp: Path, printer_url: str) -> Path:
     return path
 
 
-def rss_mb(pid: int) -> float:
-    """Resident set size of ``pid`` (``VmRSS`` of ``/proc/PID/status``)."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident set size of ``pid`` (``VmRSS`` of ``/proc/PID/status``), or one of its
+    parts: ``RssAnon`` (heap, Python objects) or ``RssFile`` (mapped files: libraries
+    and the font files FreeType maps; clean pages the kernel can drop and read again)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024 / MB
-    raise RuntimeError(f"no VmRSS for {pid}")
+    raise RuntimeError(f"no {field} for {pid}")
 
 
 def top_mappings(pid: int, n: int = 15) -> list[tuple[str, float]]:
@@ -84,9 +87,12 @@ def _until(done: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
         time.sleep(0.01)
 
 
-class _Kiosk:
+class DemoKiosk:
+    """``kiosk run --headless`` on a config file, stopped by PID."""
+
     def __init__(self, config: Path, log_path: Path) -> None:
         self.config = config
+        self.log_path = log_path
         self.socket = config.parent / "demo.sock"
         with open(log_path, "ab") as out:
             self.proc = subprocess.Popen(
@@ -105,6 +111,9 @@ class _Kiosk:
         except ServiceUnavailableError:
             return False
 
+    def logged(self, text: str) -> bool:
+        return text in self.log_path.read_text(encoding="utf-8", errors="replace")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
@@ -119,7 +128,7 @@ def run(tickets: int = 100, settle_s: float = 3.0, maps: bool = False) -> dict[s
     out: dict[str, float] = {}
     fake = FakeNetworkPrinter()
     with tempfile.TemporaryDirectory(prefix="kiosk-mem-") as tmp:
-        kiosk = _Kiosk(demo_config(Path(tmp), fake.url), Path(tmp) / "kiosk.log")
+        kiosk = DemoKiosk(demo_config(Path(tmp), fake.url), Path(tmp) / "kiosk.log")
         try:
             _until(kiosk.ready, "the kiosk to answer", 60)
             pid = kiosk.proc.pid
@@ -135,6 +144,8 @@ def run(tickets: int = 100, settle_s: float = 3.0, maps: bool = False) -> dict[s
             out[f"rss_after_{tickets}_tickets_mb"] = rss_mb(pid)
             time.sleep(settle_s)
             out["rss_settled_mb"] = rss_mb(pid)
+            out["rss_settled_anon_mb"] = rss_mb(pid, "RssAnon")
+            out["rss_settled_file_mb"] = rss_mb(pid, "RssFile")
             if maps:
                 for name, mb in top_mappings(pid):
                     out[f"map {name}"] = mb

@@ -187,6 +187,7 @@ class FakeNetworkPrinter:
         self.mode = mode
         self.gap = gap
         self.streams: list[bytes] = []  # everything each connection sent
+        self._jobs: list[bytes] = []  # the same without the status queries at its ends
         self.printers: list[ManualPrinter] = []
         self.connections = 0
         self._lock = threading.Lock()
@@ -206,8 +207,8 @@ class FakeNetworkPrinter:
     @property
     def jobs(self) -> list[bytes]:
         """One entry per connection that sent job data, queries before and after removed."""
-        with self._lock:
-            return [j for j in map(job_of, self.streams) if j]
+        with self._lock:  # worked out once per connection: polling this must stay cheap
+            return [j for j in self._jobs if j]
 
     @property
     def queries(self) -> int:
@@ -265,8 +266,11 @@ class FakeNetworkPrinter:
                 printer.mode = self.mode
                 answers.put(printer.feed(chunk))
             answers.close()
+        stream = bytes(printer.received)
+        job = job_of(stream)
         with self._lock:
-            self.streams.append(bytes(printer.received))
+            self.streams.append(stream)
+            self._jobs.append(job)
 
 
 class FakeSerialPrinter:

@@ -60,11 +60,12 @@ import drivers.buttons
 from bench.util import pct, quick_mode
 from drivers.audio import clips as clip_files
 from drivers.audio.sinks import AlsaSink, WavDirSink
+from drivers.audio.voice import Voice
 from drivers.display import build_one, parse
 from kiosk import commands as c
 from kiosk import config as config_mod
 from kiosk.bootstrap import driver_context
-from kiosk.service import KioskService
+from kiosk.service import Accepted, KioskService
 from kiosk.store import Store
 
 PIN = 17
@@ -262,6 +263,7 @@ def run(presses: int | None = None, busy: int | None = None,
                                     "counters": [1]}])[0], svc.submit)
         display.on_write = on_write
         voice = drivers.audio.build(driver_context(cfg, svc.submit, "audio")).subscribers[0]
+        assert isinstance(voice, Voice)
         svc.add_subscriber(display)
         svc.add_subscriber(voice)
         board = drivers.buttons.build(driver_context(cfg, svc.submit, "buttons"),
@@ -278,7 +280,9 @@ def run(presses: int | None = None, busy: int | None = None,
             """Issue a ticket, press call-next at ``when`` (monotonic) or now; the display
             figures are recorded here, the audio ones by the caller."""
             reply = svc.submit(c.Issue("A"), "bench").result(5)
-            ticket = reply.events[-1].ticket
+            ticket = reply.events[-1].ticket if isinstance(reply, Accepted) else None
+            if ticket is None:
+                raise RuntimeError(f"issue refused: {reply}")
             written["want"] = ticket.encode()
             wrote.clear()
             wire.expect(ticket)

@@ -192,7 +192,7 @@ def rows(name: str, figures: dict[str, Any]) -> list[tuple[str, ...]]:
 
 
 def table(results: dict[str, Any], sections: list[str]) -> str:
-    lines = [("section", "figure", "value / p50", "p99", "target", "met")]
+    lines: list[tuple[str, ...]] = [("section", "figure", "value / p50", "p99", "target", "met")]
     for name in sections:
         figures = results.get(name, {})
         if name in results.get("problems", {}):

@@ -269,50 +269,75 @@ class _Handler(socketserver.BaseRequestHandler):
             return
         watcher, status = hub.join()
         self.server.track(self.request, watcher)
-        sock = self.request
         try:
-            if not self._send({"ok": True, "watch": "status", "status": status.to_dict()}):
-                return
-            sock.settimeout(self.server.watch_send_timeout)
-            while True:
-                data = watcher.next(WATCH_POLL)
-                if watcher.behind:
-                    log.warning("a watcher fell %d events behind; disconnected it",
-                                hub.maxsize)
-                    self._notice("watch_behind", {"events": hub.maxsize})
-                    return
-                if watcher.closed:
-                    self._notice("stopping")
-                    return
-                if data is None:
-                    if self._hung_up():
-                        log.info("a watcher closed its connection")
-                        return
-                    continue
-                try:
-                    sock.sendall(data)
-                except TimeoutError:
-                    log.warning("a watcher read nothing for %.0f s; disconnected it",
-                                self.server.watch_send_timeout)
-                    return
-                except OSError as exc:
-                    log.info("a watcher went away: %s", exc)
-                    return
+            if self._send({"ok": True, "watch": "status", "status": status.to_dict()}):
+                self._stream(watcher)
         finally:
             hub.leave(watcher)
 
-    def _notice(self, code: str, params: dict[str, Any] | None = None) -> None:
-        """A last line before closing, if there is room for it: a watcher that stopped
-        reading has a full socket, and it is not worth waiting for."""
-        with contextlib.suppress(OSError):
-            self.request.settimeout(NOTICE_TIMEOUT)
-            self.request.sendall(_encode(rejected_reply(Rejected(code, params or {}))))
+    def _stream(self, watcher: Watcher) -> None:
+        while True:
+            data = watcher.next(WATCH_POLL)
+            if data is None:
+                if watcher.stopped:
+                    self._farewell(watcher, b"")
+                    return
+                if self._hung_up():
+                    log.info("a watcher closed its connection")
+                    return
+                continue
+            how, rest = self._write(data, watcher, self.server.watch_send_timeout)
+            if how == "stopped":  # behind or closing, possibly in the middle of a line
+                self._farewell(watcher, rest)
+                return
+            if how == "slow":
+                log.warning("a watcher read nothing for %.0f s; disconnected it",
+                            self.server.watch_send_timeout)
+                return
+            if how == "gone":
+                log.info("a watcher went away")
+                return
+
+    def _write(self, data: bytes, watcher: Watcher | None, limit: float) -> tuple[str, bytes]:
+        """Send ``data`` within ``limit`` s, in slices, so that a watcher marked behind or
+        closed is noticed while its socket is full. Returns how it went ("sent", "slow",
+        "gone", "stopped") and the bytes not sent."""
+        view = memoryview(data)
+        deadline = time.monotonic() + limit
+        while view:
+            if watcher is not None and watcher.stopped:
+                return "stopped", bytes(view)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "slow", bytes(view)
+            self.request.settimeout(min(WATCH_POLL, left))
+            try:
+                view = view[self.request.send(view):]
+            except TimeoutError:
+                continue
+            except OSError:
+                return "gone", bytes(view)
+        return "sent", b""
+
+    def _farewell(self, watcher: Watcher, rest: bytes) -> None:
+        """The last words to a watcher: the rest of a line begun, then a notice saying why
+        it ends, if they fit within :data:`NOTICE_TIMEOUT` (a watcher that stopped reading
+        has a full socket and is not worth waiting for)."""
+        if watcher.behind:
+            log.warning("a watcher fell %d events behind; disconnected it",
+                        watcher.queue.maxsize)
+            notice = rejected_reply(Rejected("watch_behind", {"events": watcher.queue.maxsize}))
+        else:
+            notice = rejected_reply(Rejected("stopping"))
+        self._write(rest + _encode(notice), None, NOTICE_TIMEOUT)
 
     def _hung_up(self) -> bool:
         """True if the watching client has closed; anything it sent is read and dropped."""
+        # non-blocking for the look: with a timeout set, Python waits for data first
+        self.request.settimeout(0.0)
         try:
             for _ in range(16):
-                if not self.request.recv(65536, socket.MSG_DONTWAIT):
+                if not self.request.recv(65536):
                     return True
         except BlockingIOError:
             return False

@@ -250,22 +250,32 @@ class Connection:
         assert self._sock is not None and self._reader is not None
         if self._reader.buf:  # an unasked line: only a server closing sends one
             return True
+        # non-blocking for the look: with a timeout set, Python waits for data first
+        self._sock.settimeout(0.0)
         try:
-            return self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+            return self._sock.recv(1, socket.MSG_PEEK) == b""
         except BlockingIOError:
             return False
         except OSError:
             return True
+        finally:
+            self._sock.settimeout(self.timeout)
 
 
-def watch_lines(path: Path, timeout: float = 20.0) -> Iterator[bytes]:
+def watch_lines(path: Path, timeout: float = 20.0,
+                wait: float | None = None) -> Iterator[bytes]:
     """The raw lines of a watch: the status line, then one line per committed event, as
     they come, until the service closes the stream (a last line may say why: ``code``
-    ``stopping`` or ``watch_behind``). Close the generator to stop watching."""
+    ``stopping`` or ``watch_behind``). Close the generator to stop watching.
+
+    ``timeout`` bounds connecting and the first line; ``wait`` the wait for each next
+    one (None: events come when they come; a test sets it to notice a hang, and gets
+    TimeoutError).
+    """
     sock, reader, first = _retrying(path, timeout, lambda: _open_watch(path, timeout))
     try:
         yield first
-        sock.settimeout(None)  # events come when they come
+        sock.settimeout(wait)
         while True:
             data = reader.line()
             if not data:
@@ -288,10 +298,11 @@ def _open_watch(path: Path, timeout: float) -> tuple[socket.socket, _Reader, byt
     return sock, reader, first
 
 
-def watch(path: Path, timeout: float = 20.0) -> Iterator[dict[str, Any]]:
+def watch(path: Path, timeout: float = 20.0,
+          wait: float | None = None) -> Iterator[dict[str, Any]]:
     """:func:`watch_lines`, each line decoded: ``{"ok": true, "watch": "status", "status":
     {...}}`` first, then ``{"event": {...}, "status": {...}}`` per event."""
-    for data in watch_lines(path, timeout):
+    for data in watch_lines(path, timeout, wait):
         reply = json.loads(data)
         if not isinstance(reply, dict):
             raise ProtocolError("the service sent an unreadable line")

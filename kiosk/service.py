@@ -187,7 +187,7 @@ class KioskService:
         for e in stored:
             s = core.apply(s, e)
         self._state = s
-        self.status = status = snapshot(s)
+        self.status = status = snapshot(s, prev=self.status, events=stored)
         for e in stored:
             log.info("%s %s %s %s", e.type, e.ticket or "", e.counter or "", e.source)
             for outlet in self._outlets:

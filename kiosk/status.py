@@ -8,11 +8,14 @@ numbers, services and counters.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from kiosk import events as ev
 from kiosk.core import queue
 from kiosk.core.state import State, is_live
+from kiosk.events import Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,20 +93,77 @@ def first_waiting(s: State, prefix: str, k: int) -> tuple[str, ...]:
     return tuple(out)
 
 
-def snapshot(s: State, preview: int = 5) -> Status:
-    services = []
-    for prefix, svc in s.config.services.items():
-        waiting = len(s.waiting[prefix])
-        services.append(ServiceView(
-            prefix, svc.name_zh, svc.name_en, waiting,
-            queue.wait_minutes(s, prefix, waiting),
-            tuple(c.id for c in queue.open_counters(s, prefix)),
-            first_waiting(s, prefix, preview),
-        ))
-    counters = tuple(
-        CounterView(c.id, c.status, c.current, s.config.counters[c.id].services, c.reason,
-                    c.redirect)
-        for c in s.counters.values()
+def _service_view(s: State, prefix: str, preview: int) -> ServiceView:
+    svc = s.config.services[prefix]
+    waiting = len(s.waiting[prefix])
+    open_ids = tuple(c.id for c in queue.open_counters(s, prefix))
+    return ServiceView(
+        prefix, svc.name_zh, svc.name_en, waiting,
+        queue.wait_minutes(s, prefix, waiting, len(open_ids)), open_ids,
+        first_waiting(s, prefix, preview),
     )
-    return Status(s.day, tuple(services), counters,
-                  {k: dict(v) for k, v in s.devices.items()}, s.issued)
+
+
+def _counter_view(s: State, cid: int) -> CounterView:
+    c = s.counters[cid]
+    return CounterView(c.id, c.status, c.current, s.config.counters[c.id].services, c.reason,
+                       c.redirect)
+
+
+def _joined(s: State, v: ServiceView, preview: int) -> ServiceView:
+    """``v`` after ordinary tickets joined the back of its queue: a new ordinary ticket
+    sorts after everyone already waiting, so a full preview stays as it was (the common
+    case, and it spares the walk of the heaps)."""
+    if len(v.next_tickets) < preview:
+        return _service_view(s, v.prefix, preview)
+    waiting = len(s.waiting[v.prefix])
+    return ServiceView(v.prefix, v.name_zh, v.name_en, waiting,
+                       queue.wait_minutes(s, v.prefix, waiting, len(v.open_counters)),
+                       v.open_counters, v.next_tickets)
+
+
+# Events after which everything is rebuilt: a new or corrected day, or a counter leaving
+# (its pinned customers move to other counters).
+_REBUILD = frozenset({ev.DAY_STARTED, ev.CLOCK_CORRECTED, ev.NUMBERS_RESTORED, ev.PAUSED,
+                      ev.CLOSED})
+
+
+def snapshot(s: State, preview: int = 5, prev: Status | None = None,
+             events: Iterable[Event] = ()) -> Status:
+    """The status of ``s``. Given the ``prev`` status and the ``events`` applied since,
+    only the services and counters those events touched are rebuilt: the worker builds
+    a snapshot after every command, and most commands touch one service and one counter.
+    """
+    events = tuple(events)
+    if prev is None or prev.day != s.day or any(e.type in _REBUILD for e in events):
+        return Status(s.day,
+                      tuple(_service_view(s, p, preview) for p in s.config.services),
+                      tuple(_counter_view(s, cid) for cid in s.counters),
+                      {k: dict(v) for k, v in s.devices.items()}, s.issued)
+    services: set[str] = set()
+    joined: set[str] = set()  # services whose only change is an ordinary ticket at the back
+    counters: set[int] = set()
+    devices = prev.devices
+    for e in events:
+        kind = e.type
+        if kind == ev.ISSUED and e.service and not e.data.get("priority"):
+            joined.add(e.service)
+        elif kind in (ev.ISSUED, ev.CALLED, ev.REINSTATED) and e.service:
+            services.add(e.service)
+        if kind in (ev.CALLED, ev.FINISHED, ev.NO_SHOW) and e.counter:
+            counters.add(e.counter)
+        elif kind == ev.TRANSFERRED:
+            services.update((e.data["from_service"], e.data["to_service"]))
+            counters.add(e.data["from_counter"])
+        elif kind in (ev.RESUMED, ev.OPENED) and e.counter:
+            counters.add(e.counter)  # and the wait estimate of each service it serves
+            services.update(s.config.counters[e.counter].services)
+        elif kind == ev.DEVICE_STATUS:
+            devices = {k: dict(v) for k, v in s.devices.items()}
+    return Status(
+        s.day,
+        tuple(_service_view(s, v.prefix, preview) if v.prefix in services
+              else _joined(s, v, preview) if v.prefix in joined else v
+              for v in prev.services),
+        tuple(_counter_view(s, v.id) if v.id in counters else v for v in prev.counters),
+        devices, s.issued)

@@ -78,9 +78,11 @@ def open_counters(s: State, service: str) -> list[CounterState]:
     ]
 
 
-def wait_minutes(s: State, service: str, ahead: int) -> int:
-    """A rough estimate: the people ahead, shared by the open counters of the service."""
+def wait_minutes(s: State, service: str, ahead: int, open_now: int | None = None) -> int:
+    """A rough estimate: the people ahead, shared by the open counters of the service
+    (``open_now`` of them, when the caller has already counted)."""
     if ahead <= 0:
         return 0
-    servers = max(1, len(open_counters(s, service)))
-    return math.ceil(ahead * s.config.services[service].avg_minutes / servers)
+    if open_now is None:
+        open_now = len(open_counters(s, service))
+    return math.ceil(ahead * s.config.services[service].avg_minutes / max(1, open_now))

@@ -582,6 +582,9 @@ class ControlServer:
         return self._server.active
 
     def start(self) -> None:
+        """Serve; start the service first (its status, rebuilt, is where watches begin)."""
+        if self._server.watch is not None:
+            self._server.watch.prime(self._server.service.status)
         self._thread.start()
 
     def stop(self) -> None:

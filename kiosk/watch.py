@@ -60,16 +60,18 @@ class Watcher:
 
     def next(self, timeout: float) -> bytes | None:
         """The next event line, or None after ``timeout`` s or once behind or closed."""
-        if self.behind or self.closed:
+        if self.stopped:
             return None
         try:
             data = self.queue.get(timeout=timeout)
         except queue.Empty:
             return None
         # re-read the flags: the hub or the server may have set them while we waited
-        return None if data == _WAKE or self._stopped() else data
+        return None if data == _WAKE or self.stopped else data
 
-    def _stopped(self) -> bool:
+    @property
+    def stopped(self) -> bool:
+        """Behind or closed: the connection should say why and close."""
         return self.behind or self.closed
 
     def close(self) -> None:
@@ -81,8 +83,9 @@ class Watcher:
 class WatchHub:
     """Fan committed events out to the connected watchers; a :class:`Subscriber`.
 
-    ``current`` gives the service's status, for a watcher that joins before the hub has
-    seen any event.
+    :meth:`prime` gives it the status to start from, once the service has rebuilt its
+    state and before anyone watches (the control server does it when it starts);
+    ``current`` is the fallback for a hub never primed.
     """
 
     name = "watch"
@@ -101,13 +104,24 @@ class WatchHub:
         """Watchers connected now."""
         return len(self._watchers)
 
+    def prime(self, status: Status) -> None:
+        """Start from ``status`` (the service's, after its replay) unless events came first.
+
+        The hub follows the worker on its own thread, a little behind it: the service's
+        status may already include an event still on its way to the hub. Primed before
+        the control socket opens, the hub starts from the status the first event it
+        passes on will follow.
+        """
+        with self._lock:
+            if self._last is None:
+                self._last = status
+
     def join(self) -> tuple[Watcher, Status]:
         """A new watcher and the status it starts from.
 
         Taken under the hub's lock: the status is the one after the last event the hub
-        has passed on, and the watcher gets every event after it. (Before the hub has
-        seen any event it is the service's own status, which may already include an
-        event still on its way to the hub; its ``seq`` tells.)
+        has passed on (or the primed one), and the watcher gets every event after it,
+        none twice.
         """
         w = Watcher(self.maxsize)
         with self._lock:

@@ -212,3 +212,32 @@ def test_a_reader_that_goes_away_early_gets_no_traceback(kiosk: KioskProcess) ->
         rc = p.wait(timeout=60)
     assert "Traceback" not in err and "BrokenPipe" not in err, err
     assert rc in (0, 141)
+
+
+def test_kiosk_watch_prints_the_status_then_a_line_per_event(kiosk: KioskProcess) -> None:
+    import queue
+    import threading
+
+    w = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "watch", "--socket",
+                          str(kiosk.socket)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    try:
+        out = w.stdout
+        assert out is not None
+        threading.Thread(target=lambda: [lines.put(x) for x in iter(out.readline, "")],
+                         daemon=True).start()
+        head = [lines.get(timeout=30) for _ in range(2)]
+        assert head[0].startswith("营业日")
+        assert "今日取号" in head[0]  # the status comes first, as `kiosk status` prints it
+        ticket = json.loads(cli(kiosk, "issue", "C", "--json").stdout)["events"][-1]["ticket"]
+        seen = ""
+        while f"ticket {ticket} issued" not in seen:
+            seen = lines.get(timeout=30)
+        assert seen.startswith("#") and "已取号" in seen  # describe(): seq, time, both languages
+    finally:
+        w.terminate()  # by its PID; a watch runs until stopped
+        w.wait(30)
+        assert w.stdout is not None and w.stderr is not None
+        w.stdout.close()
+        w.stderr.close()

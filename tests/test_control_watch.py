@@ -265,7 +265,10 @@ def test_kiosk_watch_json_follows_a_real_kiosk(tmp_path: Path) -> None:
             last = lines.get()
         assert json.loads(last)["code"] == "stopping"
     finally:
-        if w.poll() is None:
+        if w.poll() is None:  # stopped by its PID if it did not end by itself
             w.kill()
             w.wait(WAIT)
+        for pipe in (w.stdout, w.stderr):
+            if pipe is not None:
+                pipe.close()
         k.ensure_stopped()

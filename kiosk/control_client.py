@@ -169,11 +169,11 @@ def _retrying(path: Path, timeout: float, attempt: Callable[[], _T]) -> _T:
 
 
 class Connection:
-    """One connection kept open for many requests; a context manager.
+    """One connection kept open for many requests; a context manager::
 
-    >>> with Connection(path) as conn:                      # doctest: +SKIP
-    ...     conn.request({"cmd": "issue", "args": {"service": "A"}})["events"][-1]["ticket"]
-    'A001'
+        with Connection(path) as conn:
+            for _ in range(3):
+                conn.request({"cmd": "issue", "args": {"service": "A"}})
 
     The service closes a connection idle longer than its idle timeout (10 s by default),
     silently. Before each request the connection looks whether that has happened and, if

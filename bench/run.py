@@ -52,6 +52,8 @@ TARGETS: dict[str, str] = {
     "cli_issue_wall_p50_ms": "<= 60",
     # control
     "cli_status_ms": "<= 60",
+    "kiosk_issue_process_ms": "<= 60",
+    "kiosk_status_process_ms": "<= 60",
     # printer
     "printer_image_render_p99_ms": "<= 30",
     "printer_gb18030_render_p99_ms": "<= 30",

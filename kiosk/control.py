@@ -118,7 +118,15 @@ def _error_reply(code: str, detail: str = "") -> dict[str, Any]:
 
 
 def _encode(reply: dict[str, Any]) -> bytes:
-    return json.dumps(reply, ensure_ascii=False).encode() + b"\n"
+    data = reply.get("data")
+    if not isinstance(data, list) or len(data) < 256:
+        return json.dumps(reply, ensure_ascii=False).encode() + b"\n"
+    # A busy day's events run to megabytes. One dumps() call is one C call that holds the
+    # GIL for its whole length, stalling the worker that issues tickets; encoded item by
+    # item, the other threads get their turns in between.
+    head = json.dumps({k: v for k, v in reply.items() if k != "data"}, ensure_ascii=False)
+    items = ", ".join([json.dumps(d, ensure_ascii=False) for d in data])
+    return f'{head[:-1]}, "data": [{items}]}}\n'.encode()
 
 
 def peer_uid(sock: socket.socket) -> int:

@@ -10,6 +10,7 @@ import pytest
 
 from kiosk import config as config_mod
 from kiosk.clock import FakeClock
+from kiosk.control import ControlServer
 from kiosk.service import KioskService
 from kiosk.store import Store
 from tests.support import OFFICE, Desk, at, make_config
@@ -58,3 +59,26 @@ def service_factory(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[..., 
     for svc in made:
         svc.stop()
         svc.store.close()
+
+
+@pytest.fixture
+def svc(service_factory: Callable[..., KioskService]) -> KioskService:
+    """A started service on the built-in branch, in ``tmp_path``."""
+    return service_factory()
+
+
+@pytest.fixture
+def serve(svc: KioskService, tmp_path: Path) -> Iterator[Callable[..., ControlServer]]:
+    """Start control servers for ``svc`` (by default at ``tmp_path/ctl/control.sock``);
+    every one is stopped after the test."""
+    made: list[ControlServer] = []
+
+    def start(path: Path | None = None, **kw: Any) -> ControlServer:
+        server = ControlServer(path or tmp_path / "ctl" / "control.sock", svc, **kw)
+        made.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in made:
+        server.stop()

@@ -13,9 +13,8 @@ import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,26 +23,6 @@ from kiosk.errors import SocketPathError
 from kiosk.service import KioskService
 from kiosk.store import Store
 from tests.kiosk_proc import KioskProcess, write_config
-
-
-@pytest.fixture
-def svc(service_factory: Callable[..., KioskService]) -> KioskService:
-    return service_factory()
-
-
-@pytest.fixture
-def serve(svc: KioskService) -> Iterator[Callable[..., ControlServer]]:
-    made: list[ControlServer] = []
-
-    def start(path: Path, **kw: Any) -> ControlServer:
-        server = ControlServer(path, svc, **kw)
-        made.append(server)
-        server.start()
-        return server
-
-    yield start
-    for server in made:
-        server.stop()
 
 
 def private_dir(tmp_path: Path) -> Path:

@@ -26,26 +26,6 @@ KEEP = b'{"cmd": "keep-open"}\n'
 ISSUE_A = b'{"cmd": "issue", "args": {"service": "A"}}\n'
 
 
-@pytest.fixture
-def svc(service_factory: Callable[..., KioskService]) -> KioskService:
-    return service_factory()
-
-
-@pytest.fixture
-def serve(svc: KioskService, tmp_path: Path) -> Iterator[Callable[..., ControlServer]]:
-    made: list[ControlServer] = []
-
-    def start(**kw: Any) -> ControlServer:
-        server = ControlServer(tmp_path / "ctl" / "control.sock", svc, **kw)
-        server.start()
-        made.append(server)
-        return server
-
-    yield start
-    for server in made:
-        server.stop()
-
-
 class Raw:
     """A raw client connection, reading reply lines with a hang-detection timeout."""
 

@@ -7,8 +7,7 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,26 +15,6 @@ import pytest
 from kiosk.control import MAX_LINE, ControlServer, request
 from kiosk.service import KioskService
 from tests.support import raw_exchange, wait_for
-
-
-@pytest.fixture
-def svc(service_factory: Callable[..., KioskService]) -> KioskService:
-    return service_factory()
-
-
-@pytest.fixture
-def serve(svc: KioskService, tmp_path: Path) -> Iterator[Callable[..., ControlServer]]:
-    made: list[ControlServer] = []
-
-    def start(**kw: Any) -> ControlServer:
-        server = ControlServer(tmp_path / "ctl" / "control.sock", svc, **kw)
-        server.start()
-        made.append(server)
-        return server
-
-    yield start
-    for server in made:
-        server.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +49,9 @@ def svc(hub_and_svc: tuple[WatchHub, KioskService]) -> KioskService:
 
 
 @pytest.fixture
-def serve(svc: KioskService, hub: WatchHub,
-          tmp_path: Path) -> Iterator[Callable[..., ControlServer]]:
-    made: list[ControlServer] = []
-
-    def start(**kw: Any) -> ControlServer:
-        server = ControlServer(tmp_path / "ctl" / "control.sock", svc, watch=hub, **kw)
-        server.start()
-        made.append(server)
-        return server
-
-    yield start
-    for server in made:
-        server.stop()
+def serve(serve: Callable[..., ControlServer], hub: WatchHub) -> Callable[..., ControlServer]:
+    """The shared ``serve``, with the watch hub wired in."""
+    return lambda **kw: serve(watch=hub, **kw)
 
 
 def issue(server: ControlServer, service: str = "A") -> str:

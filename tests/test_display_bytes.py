@@ -257,6 +257,20 @@ def test_hall_goes_straight_from_one_call_to_the_next(pty: Pty, open_display: An
     assert pty.read_quiet(0.2) == b""
 
 
+def test_counter_display_draws_call_next_once(pty: Pty, open_display: Any) -> None:
+    # finished A001 + called A002 arrive with the same snapshot: drawing the new call on
+    # "finished" and again on "called" sent it twice down a 9600-baud line
+    d, _ = open_display(protocol="cd5220", counters=[1])  # flash off, as in the fixture
+    expect(pty, HELLO + cd(b"Welcome"))
+    d.handle(event("called", "A001", 1), status((1, "open", "A001", None)))
+    expect(pty, cd(b"A001 to counter 1"))
+    after = status((1, "open", "A002", None))
+    d.handle(event("finished", "A001", 1), after)
+    d.handle(event("called", "A002", 1), after)
+    expect(pty, cd(b"A002 to counter 1"))
+    assert pty.read_quiet(0.2) == b""  # once, not twice
+
+
 def lt(text: str, address: bytes = b"\x05") -> bytes:
     return address + text.encode("gb2312") + b"\r\n"
 

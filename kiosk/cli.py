@@ -139,6 +139,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             from kiosk.config_paths import check_socket
 
             check_socket("--socket", socket_path, cfg.storage_path)
+        # before the start, not after it: the estimate renders one ticket, and the printer's
+        # warm-up thread shares the kept font faces, which two threads must not draw with
+        # at once. Only a serial link renders anything, so USB and TCP kiosks pay nothing.
+        if (slow := _wire_advice(cfg)) is not None:
+            log.warning("%s", slow)
         kiosk = _start(bootstrap, cfg, socket_path)
         stop = threading.Event()
         systemd.start_watchdog(kiosk.service.healthy, stop)
@@ -195,7 +200,23 @@ def cmd_check_config(args: argparse.Namespace) -> int:
           f"{t('cli_label_holidays')}: {len(cfg.hours.holidays)}")
     print(f"  {t('cli_label_storage')}: {cfg.storage_path}; "
           f"{t('cli_label_socket')}: {cfg.socket_path}")
+    if (slow := _wire_advice(cfg)) is not None:  # a warning: the config is still valid
+        print(f"  {slow.zh}\n  {slow.en}")
     return EXIT_OK
+
+
+def _wire_advice(cfg: config_mod.Config) -> messages.Bilingual | None:
+    """The warning for a ticket too slow on the printer's link, if it is (issue 11)."""
+    try:
+        from drivers.printer import settings, wire
+    except ModuleNotFoundError as exc:
+        if exc.name and "drivers.printer".startswith(exc.name):
+            return None  # no printer driver in this build
+        raise
+    try:
+        return wire.advice(cfg.printer or settings.parse(None), cfg)
+    except (KioskError, OSError, ValueError) as exc:  # e.g. no CJK font for image mode
+        return messages.text("printer_wire_unknown", why=exc)
 
 
 # ------------------------------------------------------------------- client commands

@@ -337,6 +337,31 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "cli_watch_closed": (
         "取号服务关闭了连接，请稍候再试", "The kiosk service closed the connection; please try again shortly",
     ),
+    # --- printer link speed (issue 11) ---------------------------------------------------
+    "printer_wire_slow": (
+        "提示：按当前打印机设置（{mode} 模式，{link}），每张号票约 {bytes} 字节，传输约需 {seconds} 秒"
+        "（建议不超过 {limit} 秒），顾客需在取号机前等候。建议：{fix_zh}。",
+        "Note: with the current printer settings ({mode} mode, {link}) each ticket is about "
+        "{bytes} bytes and takes about {seconds} s on the wire (aim for {limit} s or less), "
+        "while the customer waits at the kiosk. To fix: {fix_en}.",
+    ),
+    "printer_wire_fix_gb18030": (
+        '若打印机自检页列有 GB18030/GBK 中文字库，请设置 chinese_mode = "gb18030"（约 {seconds} 秒）',
+        'set chinese_mode = "gb18030" (about {seconds} s) if the printer\'s self-test page '
+        "lists a GB18030/GBK font",
+    ),
+    "printer_wire_fix_baud": (
+        "将波特率提高到 {baud}（约 {seconds} 秒；打印机的 DIP 开关与 URL 中的 baudrate 请设为一致）",
+        "raise the baud rate to {baud} (about {seconds} s; set the printer's DIP switches "
+        "and the URL's baudrate alike)",
+    ),
+    "printer_wire_fix_link": (
+        "改用 USB 或网络（tcp://）连接打印机", "connect the printer by USB or network (tcp://)",
+    ),
+    "printer_wire_unknown": (
+        "提示：暂时无法估算号票的传输时间：{why}", "Note: the ticket's time on the wire could not be estimated: {why}",
+    ),
+
 }
 
 

@@ -82,7 +82,9 @@ class RasterCarrying(Renderer):
 
     def _raster(self, block: Block, scratch: FontFor) -> bytes:
         out = super()._raster(block, scratch)
-        if isinstance(block, Line) and block.size == "xl":
+        # the queue line: drawn (it is Chinese) on every ticket, once per ticket
+        if isinstance(block, Line) and block.varies and block.size == "m" and \
+                "前" in block.text:
             p = self._dummy()
             p.image(row_image(self.data), impl="bitImageRaster")
             out += bytes(p.output)

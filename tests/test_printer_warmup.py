@@ -84,7 +84,7 @@ def test_after_the_warm_up_a_first_ticket_opens_no_face(monkeypatch: pytest.Monk
         wait_for(sub.warmed.is_set, timeout=30)
         assert sub.warm_error is None
         pair, size = sub.renderer.fonts, raster.sizes_for(sub.renderer.width)
-        assert (pair.bold, size["xl"]) in fonts.loaded()  # the number's face is open
+        assert (pair.regular, size["m"]) in fonts.loaded()  # the queue line's face is open
         opened: list[tuple[fonts.Face, int]] = []
         real_open = fonts._open
         monkeypatch.setattr(fonts, "_open", lambda f, s: opened.append((f, s)) or

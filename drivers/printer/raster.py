@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import qrcode
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from drivers.printer import fonts
 from drivers.printer.ticket import Block, Line, Qr, Rule
@@ -83,6 +83,25 @@ def draw(block: Block, width: int, pair: fonts.FontPair, font_for: FontFor = fon
         x = margin if block.align == "left" else (width - font.getlength(text)) / 2
         canvas.text((x, i * step), text, font=font, fill=1 if block.invert else 0)
     return img
+
+
+def crop_to_ink(img: Image.Image, centred: bool) -> Image.Image | None:
+    """``img`` without its white rows, and without its white columns (a centred band,
+    centred again by the printer) or its right margin (a left-aligned one keeps its left
+    margin, so it lines up with the text above it). None if there is no ink at all.
+    Widths stay whole bytes, as the raster is sent."""
+    box = ImageChops.invert(img.convert("L")).getbbox()
+    if box is None:
+        return None
+    left, top, right, bottom = box
+    if not centred:
+        left = 0
+    # pad the ink evenly to whole bytes, so a centred band does not drift sideways
+    ink = right - left
+    pad = -ink % 8
+    left = max(0, left - pad // 2)
+    right = min(img.width, left + ink + pad)
+    return img.crop((left, top, right, bottom))
 
 
 # Most of a ticket (branch, service names, documents, courtesy lines) is the same on every

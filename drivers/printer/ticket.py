@@ -87,9 +87,11 @@ class Ticket:
             for zh, en in self.documents:
                 out += [Line(f"· {zh}", "s", align="left"), Line(f"  {en}", "xs", align="left")]
         thanks = t("ticket_thanks")
-        when = t("ticket_issued_at", time=self.issued_at)
+        # one bilingual line: the catalogue's two labels, then the time once
+        label = t("ticket_issued_at", time="")
+        when = f"{label.zh.strip()} {label.en.strip()} {self.issued_at}"
         out += [Rule(), Line(thanks.zh, "m", bold=True), Line(thanks.en, "xs"),
-                Line(when.zh, "xs", varies=True), Line(when.en, "xs", varies=True)]
+                Line(when, "xs", varies=True)]
         if self.hotline:
             line = t("ticket_hotline", hotline=self.hotline)
             out.append(Line(f"{line.zh} / {line.en}", "xs"))

@@ -17,6 +17,10 @@ answers (the warm-up is still running then), ``first_after_warmup`` once the log
 the printer path is warm, as for a customer who walks up a few seconds after boot; the
 p50 is over the tickets that follow. Target: first <= 2 x p50.
 
+On the wire (``printer_wire_*``): bytes per ticket for both modes and both paper
+widths, and the seconds they take at 9600, 19200 and 115200 baud (8N1) and over USB.
+Target: an image-mode ticket <= 20 KB, <= 1.8 s at 115200 baud.
+
 Issue to print: from the subscriber seeing the ``issued`` event to the whole job in the
 fake printer (status before and after included), with printers that answer each
 ``DLE EOT n`` with one byte as Epson's reference says (``tests/printer_fakes.py``).
@@ -86,10 +90,39 @@ def run(tickets: int = 300, width_mm: int = 80) -> dict[str, float]:
         out[f"printer_{mode}_render_p50_ms"] = _pct(times, 0.50)
         out[f"printer_{mode}_render_p99_ms"] = _pct(times, 0.99)
         out[f"printer_{mode}_bytes_per_ticket"] = statistics.mean(sizes)
+    out.update(wire(min(tickets, 60)))
     out.update(first_ticket_after_start())
     out.update(issue_to_print())
     out.update(serial_status())
     return {k: round(v, 3) if k.endswith("_s") else round(v, 2) for k, v in out.items()}
+
+
+BAUDS = (9600, 19200, 115200)
+USB_BYTES_PER_S = 1_000_000  # USB full speed bulk transfers, as a printer takes them
+
+
+def wire(tickets: int = 60) -> dict[str, float]:
+    """Bytes per ticket (mean and largest) for both modes and both paper widths, and the
+    time they take on the wire: 10 bits a byte (8N1) at each baud rate, and over USB.
+    The printer prints while bytes still arrive, so on a slow line this is, give or take
+    the paper time, when the ticket is in the customer's hand."""
+    cfg = config.load()
+    events = _events(tickets)
+    out: dict[str, float] = {}
+    for mode in ("image", "gb18030"):
+        for width_mm in (58, 80):
+            s = settings.parse({"chinese_mode": mode, "paper_width_mm": width_mm,
+                                "qr": "https://example.com/queue"})
+            r = Renderer(s)
+            sizes = [len(r.render(tk.from_event(e, cfg, s.qr)).data) for e in events]
+            key = f"printer_wire_{mode}_{width_mm}mm"
+            mean = statistics.mean(sizes)
+            out[f"{key}_bytes_per_ticket"] = mean
+            out[f"{key}_bytes_max"] = max(sizes)
+            for baud in BAUDS:
+                out[f"{key}_{baud}_baud_s"] = mean * 10 / baud
+            out[f"{key}_usb_s"] = mean / USB_BYTES_PER_S
+    return out
 
 
 @contextlib.contextmanager
@@ -206,4 +239,11 @@ def _until(done: Callable[[], bool], timeout: float = 30.0) -> None:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    import sys
+
+    if sys.argv[1:] == ["--wire"]:  # the wire figures alone, in a few seconds
+        figures = {k: round(v, 3) if k.endswith("_s") else round(v, 1)
+                   for k, v in wire().items()}
+        print(json.dumps(figures, indent=2))
+    else:
+        print(json.dumps(run(), indent=2))

@@ -182,8 +182,8 @@ def test_an_independent_interpreter_prints_the_ticket() -> None:
 
 
 IMAGE_SKELETON = {
-    "58": "2ccf786686edcf51e1600815c78187ca46dfd1b624038544d8144c6780f49bc3",
-    "80": "5511be72ea67bc70970ca672fafa3b77d620afa69914bb7c791b06887018ab98",
+    "58": "fc232cc5910452d5eb2824701c367d15613e8a9cfb8ca04788bd1667d4d5c43a",
+    "80": "92035d29862270ae1438bf512466470a8233447a1740c487aace96f29f810c84",
 }
 
 

@@ -86,20 +86,18 @@ def draw(block: Block, width: int, pair: fonts.FontPair, font_for: FontFor = fon
 
 
 def crop_to_ink(img: Image.Image, centred: bool) -> Image.Image | None:
-    """``img`` without its white rows, and without its white columns (a centred band,
-    centred again by the printer) or its right margin (a left-aligned one keeps its left
-    margin, so it lines up with the text above it). None if there is no ink at all.
-    Widths stay whole bytes, as the raster is sent."""
+    """``img`` without its white rows and white columns; None if it has no ink. The
+    printer places the band again: centred (``ESC a 1``) or at the left edge, where the
+    printer's own text starts too. Widths are padded to whole bytes, as the raster is
+    sent: evenly for a centred band, so it does not drift sideways, else on the right."""
     box = ImageChops.invert(img.convert("L")).getbbox()
     if box is None:
         return None
     left, top, right, bottom = box
-    if not centred:
-        left = 0
-    # pad the ink evenly to whole bytes, so a centred band does not drift sideways
     ink = right - left
     pad = -ink % 8
-    left = max(0, left - pad // 2)
+    if centred:
+        left = max(0, left - pad // 2)
     right = min(img.width, left + ink + pad)
     return img.crop((left, top, right, bottom))
 

@@ -154,6 +154,27 @@ def test_image_ticket_is_small_on_the_wire(width_mm: int, dots: int) -> None:
     assert len(data) <= 20_000
 
 
+def test_without_native_qr_the_code_is_one_cropped_band() -> None:
+    # POS-5890 (a common 58 mm printer) has no GS ( k in its python-escpos profile:
+    # python-escpos's own qr() would send a full-width image padded to the centre
+    r = renderer("image", 58, profile="POS-5890")
+    ticket = full_ticket()
+    data = r.render(ticket).data
+    assert GS + b"(k" not in data
+    code = next(b for b in ticket.blocks() if isinstance(b, tk.Qr))
+    drawn = raster.draw(code, 384, r.fonts)
+    want = raster.crop_to_ink(drawn, True, keep_rows=True)
+    assert want is not None and want.width < 384 // 2 and want.height == drawn.height
+    bands = raster_bands(data)
+    assert any(b.size == want.size and ImageChops.difference(
+        b.convert("L"), want.convert("L")).getbbox() is None for b in bands)
+    assert len(data) <= 20_000
+    paper = printer_view.render(data, 384)
+    assert paper.cuts == 0  # no cutter in its profile: python-escpos feeds and sends no cut
+    ARTIFACTS.mkdir(exist_ok=True)
+    paper.image().save(ARTIFACTS / "ticket-58mm-pos5890-printed.png")
+
+
 @pytest.mark.parametrize(("width_mm", "dots", "digest"), [
     (58, 384, "58"), (80, 576, "80")])
 def test_image_mode_layout_exact_bytes(width_mm: int, dots: int, digest: str) -> None:

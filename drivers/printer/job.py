@@ -147,8 +147,9 @@ class Renderer:
             return kept
         p = self._dummy()
         drawn = raster.draw(block, self.width, self.fonts, scratch if fixed else fonts.load)
-        centred = isinstance(block, Line) and block.align == "center"
-        band = raster.crop_to_ink(drawn, centred)
+        centred = not isinstance(block, Line) or block.align == "center"
+        # a QR code keeps the white rows of its quiet zone, or a scanner may not find it
+        band = raster.crop_to_ink(drawn, centred, keep_rows=isinstance(block, Qr))
         if band is not None:
             # a cropped centred band is centred by the printer (ESC a 1 applies to GS v 0)
             p.set(align="center" if centred else "left")
@@ -190,7 +191,7 @@ class Renderer:
                     with self._lock:
                         if with_image:
                             raster.block_image(block, self.width, self.fonts, scratch)
-                        if self.mode == "image" and drawn(block):
+                        if self.mode == "image" and self._drawn(block):
                             self._raster(block, scratch)
                 if self.mode != "image":  # text mode is cheap: a whole sample at once
                     self._idle.wait()
@@ -226,6 +227,14 @@ class Renderer:
     def _big(self) -> int:
         return 5 if self.width <= 384 else 6  # the number: 60x120 / 72x144 dot characters
 
+    @functools.cached_property
+    def _native_qr(self) -> bool:
+        return bool(self._dummy().profile.supports("qrCode"))
+
+    def _drawn(self, block: Block) -> bool:
+        """Image mode: True for a block sent as raster."""
+        return drawn(block) or (isinstance(block, Qr) and not self._native_qr)
+
     def _qr(self, p: Any, block: Qr) -> None:
         p.set(align="center", custom_size=True, width=1, height=1)
         native = bool(p.profile.supports("qrCode"))
@@ -239,11 +248,11 @@ class Renderer:
             p.set(align="left", font="a", bold=False, custom_size=True, width=1, height=1)
             p._raw(b"-" * (self.width // FONT_A_DOTS) + b"\n")
             return True
-        if isinstance(block, Qr):
+        if self._drawn(block):
+            return False
+        if isinstance(block, Qr):  # GS ( k: a few dozen bytes for the printer to draw
             self._qr(p, block)
             return True
-        if drawn(block):
-            return False
         font, m = ("a", self._big()) if block.size == "xl" else NATIVE[block.size]
         cols = self.width // (FONT_B_DOTS if font == "b" else FONT_A_DOTS) // m
         p.set(align=block.align, font=font, bold=block.bold, custom_size=True, width=m,

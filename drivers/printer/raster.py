@@ -85,15 +85,19 @@ def draw(block: Block, width: int, pair: fonts.FontPair, font_for: FontFor = fon
     return img
 
 
-def crop_to_ink(img: Image.Image, centred: bool) -> Image.Image | None:
+def crop_to_ink(img: Image.Image, centred: bool, keep_rows: bool = False
+                ) -> Image.Image | None:
     """``img`` without its white rows and white columns; None if it has no ink. The
     printer places the band again: centred (``ESC a 1``) or at the left edge, where the
     printer's own text starts too. Widths are padded to whole bytes, as the raster is
-    sent: evenly for a centred band, so it does not drift sideways, else on the right."""
+    sent: evenly for a centred band, so it does not drift sideways, else on the right.
+    ``keep_rows`` keeps the white rows above and below (a QR code's quiet zone)."""
     box = ImageChops.invert(img.convert("L")).getbbox()
     if box is None:
         return None
     left, top, right, bottom = box
+    if keep_rows:
+        top, bottom = 0, img.height
     ink = right - left
     pad = -ink % 8
     if centred:

@@ -1,8 +1,8 @@
 """Paper from an ESC/POS byte stream: a small interpreter written from Epson's command
 reference, not from the kiosk's renderer, to look at what a printer would print.
 
-No ESC/POS renderer on PyPI takes a byte stream to a picture (the packages there build
-commands), so this one is kept deliberately separate from :mod:`drivers.printer`: it
+The ESC/POS packages on PyPI build commands; none we found draws a byte stream, so
+this one is written apart from :mod:`drivers.printer` and shares nothing with it: it
 knows only the commands and their parameters. An unknown command raises, so a stream it
 draws is a stream of known commands with whole parameters. Text is drawn with a
 monospace face in the printer's cells (Font A 12x24, Font B 9x17 dots, times ``GS !``);

@@ -17,9 +17,11 @@ at all the kiosk writes PNG tickets to ``~/.local/state/counter-kiosk/tickets``)
 ``paper_width_mm``
     58 or 80 (default 80): 384 or 576 dots wide.
 ``chinese_mode``
-    ``"image"`` (default): text drawn with a CJK font and printed as a raster image; works
-    on any printer. ``"gb18030"``: the printer's resident Chinese font, much less data;
-    only for printers whose self-test page lists a GB18030/GBK font.
+    ``"image"`` (default): Chinese lines drawn with a CJK font and printed as raster
+    bands cropped to their ink; the number, English lines and QR code go as printer text
+    and commands (~9-11 KB a ticket); works on any printer. ``"gb18030"``: the printer's
+    resident Chinese font, ~1.2 KB a ticket; only for printers whose self-test page lists
+    a GB18030/GBK font.
 ``font``
     Path of a CJK font file. By default fontconfig finds Noto Sans CJK SC (Debian package
     fonts-noto-cjk) or another installed Chinese font.

@@ -47,27 +47,20 @@ from pathlib import Path
 from typing import Any
 
 from bench.util import ROOT, ms_since, pct, quick_mode, stop_process, wait_until
+from bench.util import demo_config as util_demo_config
 
 log = logging.getLogger(__name__)
-DEMO = ROOT / "kiosk" / "configs" / "demo.toml"
 
 
 def demo_config(tmp: Path, printer_url: str, display_device: str,
                 realtime_voice: bool = True) -> Path:
     """The demo file with its state in ``tmp`` and the drivers named above."""
-    text = DEMO.read_text(encoding="utf-8")
-    text = text.replace("~/.local/state/counter-kiosk/demo.db", f"{tmp}/demo.db")
-    text = text.replace("~/.local/state/counter-kiosk/demo.sock", f"{tmp}/demo.sock")
-    if str(tmp) not in text:
-        raise RuntimeError("demo.toml no longer names its storage and socket paths")
-    text += (f'\n[printer]\nurl = "{printer_url}"\n'
-             f'\n[[displays]]\nname = "hall"\nurl = "{display_device}"\n'
-             f'protocol = "cd5220"\ncounters = "all"\n'
-             f'\n[audio]\nsink = "wav://{tmp}/announcements"\nclips = "{tmp}/clips"\n'
-             f'realtime = {"true" if realtime_voice else "false"}\n')
-    path = tmp / "demo.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return util_demo_config(tmp, (
+        f'[printer]\nurl = "{printer_url}"\n'
+        f'\n[[displays]]\nname = "hall"\nurl = "{display_device}"\n'
+        f'protocol = "cd5220"\ncounters = "all"\n'
+        f'\n[audio]\nsink = "wav://{tmp}/announcements"\nclips = "{tmp}/clips"\n'
+        f'realtime = {"true" if realtime_voice else "false"}\n'))
 
 
 class FakePrinterProcess:

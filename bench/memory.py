@@ -29,28 +29,21 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench.util import ROOT
+from bench.util import demo_config as util_demo_config
 from kiosk.control_client import request
 from kiosk.errors import ServiceUnavailableError
 from tests.printer_fakes import FakeNetworkPrinter
 
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "kiosk" / "configs" / "demo.toml"
 MB = 1024 * 1024
 
 
 def demo_config(tmp: Path, printer_url: str) -> Path:
     """The demo file with its state in ``tmp`` and its printer at ``printer_url``."""
-    text = DEMO.read_text(encoding="utf-8")
-    text = text.replace("~/.local/state/counter-kiosk/demo.db", f"{tmp}/demo.db")
-    text = text.replace("~/.local/state/counter-kiosk/demo.sock", f"{tmp}/demo.sock")
-    if str(tmp) not in text:
-        raise RuntimeError("demo.toml no longer names its storage and socket paths")
-    text += (f'\n[printer]\nurl = "{printer_url}"\n'
-             f'\n[audio]\nsink = "wav://{tmp}/announcements"\nclips = "{tmp}/clips"\n')
-    path = tmp / "demo.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return util_demo_config(tmp, (
+        f'[printer]\nurl = "{printer_url}"\n'
+        f'\n[audio]\nsink = "wav://{tmp}/announcements"\nclips = "{tmp}/clips"\n'))
 
 
 def rss_mb(pid: int, field: str = "VmRSS") -> float:

@@ -12,6 +12,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK_ENV = "KIOSK_BENCH_QUICK"  # set by ``python -m bench.run --quick``
+DEMO = ROOT / "kiosk" / "configs" / "demo.toml"
+
+
+def demo_config(tmp: Path, drivers: str) -> Path:
+    """The demo file with its state in ``tmp`` and the driver tables in ``drivers``
+    (TOML) appended: what a branch would run, with nothing written outside ``tmp``."""
+    text = DEMO.read_text(encoding="utf-8")
+    text = text.replace("~/.local/state/counter-kiosk/demo.db", f"{tmp}/demo.db")
+    text = text.replace("~/.local/state/counter-kiosk/demo.sock", f"{tmp}/demo.sock")
+    if str(tmp) not in text:
+        raise RuntimeError("demo.toml no longer names its storage and socket paths")
+    path = tmp / "demo.toml"
+    path.write_text(text + "\n" + drivers, encoding="utf-8")
+    return path
 
 
 def quick_mode() -> bool:

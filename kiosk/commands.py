@@ -1,8 +1,10 @@
 """Commands: what someone asks the kiosk to do. Plain frozen dataclasses.
 
 Every input (touch, counter button, MQTT, control socket) becomes one of these and goes
-through the one command queue. Queries (:class:`GetStatus`, :class:`GetEvents`) use the
-same queue so they see a consistent state, but never change it.
+through the one command queue. :class:`GetStatus` uses the same queue, so it sees the
+state after every command queued before it. :class:`GetEvents` is answered on the
+caller's thread from the store's read-only connection (a busy day's events must never
+hold up the worker): it sees what is committed when it runs.
 """
 
 from __future__ import annotations

@@ -480,8 +480,6 @@ class _Server(socketserver.ThreadingUnixStreamServer):
             cmd = c.from_wire({"cmd": name, "args": args}, allowed=c.SOCKET_COMMANDS)
         except ProtocolError as exc:
             return _error_reply("bad_command", str(exc))
-        if isinstance(cmd, c.GetEvents):
-            return self._events(cmd)
         try:
             result = self.service.submit(cmd, "cli").result(timeout=REPLY_TIMEOUT)
         except TimeoutError:
@@ -492,16 +490,6 @@ class _Server(socketserver.ThreadingUnixStreamServer):
         if isinstance(result, Rejected):
             return rejected_reply(result)
         return accepted_reply(result)
-
-    def _events(self, cmd: c.GetEvents) -> dict[str, Any]:
-        # On this client's thread, from the store's read-only connection: a day with tens
-        # of thousands of events must not hold up the worker that issues tickets.
-        try:
-            events = self.service.read_events(cmd.day)
-        except Exception:
-            log.exception("reading the events of %s failed", cmd.day or "today")
-            return _error_reply("service_unavailable")
-        return accepted_reply(Accepted([], self.service.status, data=events))
 
 
 def _private_dir(directory: Path) -> None:

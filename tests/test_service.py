@@ -144,3 +144,25 @@ def test_a_kiosk_that_never_started_stops_cleanly(tmp_path: Path) -> None:
     kiosk = bootstrap.build(make_config(tmp_path), control=False)
     kiosk.stop()
     assert kiosk.stopped.is_set()
+
+
+def test_reading_events_never_waits_for_the_worker(service_factory) -> None:
+    svc = service_factory()
+    assert isinstance(svc.submit(c.Issue("A")).result(timeout=10), Accepted)
+    gate = threading.Event()
+    real_now = svc.clock.now
+
+    def stuck_now():  # the worker is busy with a long command
+        gate.wait(10)
+        return real_now()
+
+    svc.clock.now = stuck_now
+    try:
+        pending = svc.submit(c.Issue("B"))
+        time.sleep(0.05)
+        evs = svc.submit(c.GetEvents()).result(timeout=5).data  # answered regardless
+        assert [e.ticket for e in evs if e.type == "issued"] == ["A001"]
+        assert not pending.done()
+    finally:
+        gate.set()
+    assert pending.result(timeout=10).events[-1].ticket == "B001"

@@ -244,23 +244,13 @@ def test_cd5220_hall_shows_latest_calls_and_pause_notice(pty: Pty, open_display:
     expect(pty, cd(b"A012 to counter 3"))
 
 
-def test_hall_goes_straight_from_one_call_to_the_next(pty: Pty, open_display: Any) -> None:
-    d, _ = open_display(protocol="cd5220", counters="all")
-    expect(pty, HELLO + cd(b"Welcome"))
-    d.handle(event("called", "A001", 1), status((1, "open", "A001", None)))
-    expect(pty, cd(b"A001 to counter 1"))
-    # "call next" commits finished A001 + called A002; both arrive with the same snapshot
-    after = status((1, "open", "A002", None))
-    d.handle(event("finished", "A001", 1), after)
-    d.handle(event("called", "A002", 1), after)
-    expect(pty, cd(b"A002 to counter 1"))  # no idle screen in between
-    assert pty.read_quiet(0.2) == b""
-
-
-def test_counter_display_draws_call_next_once(pty: Pty, open_display: Any) -> None:
-    # finished A001 + called A002 arrive with the same snapshot: drawing the new call on
-    # "finished" and again on "called" sent it twice down a 9600-baud line
-    d, _ = open_display(protocol="cd5220", counters=[1])  # flash off, as in the fixture
+@pytest.mark.parametrize("counters", ["all", [1]], ids=["hall", "counter"])
+def test_call_next_goes_straight_to_the_next_call_drawn_once(pty: Pty, open_display: Any,
+                                                            counters: Any) -> None:
+    # "call next" commits finished A001 + called A002; both arrive with the same snapshot.
+    # No idle screen in between, and the new call drawn once: drawing it on "finished" and
+    # again on "called" sent it twice down a 9600-baud line.
+    d, _ = open_display(protocol="cd5220", counters=counters)  # flash off (the fixture)
     expect(pty, HELLO + cd(b"Welcome"))
     d.handle(event("called", "A001", 1), status((1, "open", "A001", None)))
     expect(pty, cd(b"A001 to counter 1"))
@@ -268,7 +258,7 @@ def test_counter_display_draws_call_next_once(pty: Pty, open_display: Any) -> No
     d.handle(event("finished", "A001", 1), after)
     d.handle(event("called", "A002", 1), after)
     expect(pty, cd(b"A002 to counter 1"))
-    assert pty.read_quiet(0.2) == b""  # once, not twice
+    assert pty.read_quiet(0.2) == b""
 
 
 def lt(text: str, address: bytes = b"\x05") -> bytes:

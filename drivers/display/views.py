@@ -15,6 +15,7 @@ from drivers.display.spec import DisplaySpec
 from kiosk import events as ev
 from kiosk import messages
 from kiosk.events import Event
+from kiosk.status import CounterView as StatusCounter
 from kiosk.status import Status
 
 CALLS = (ev.CALLED, ev.RECALLED)
@@ -48,6 +49,17 @@ class _Wording:
                                                       redirect=redirect)
 
 
+def _superseded(event: Event, cv: StatusCounter) -> bool:
+    """True for the end of a ticket whose counter already serves the next one.
+
+    "Call next" commits finished + called together, and both arrive with the snapshot
+    after both: the called event comes next and draws the new call (with its flash).
+    Drawing it on the end as well would blink idle on a hall board and send every call
+    twice down a 9600-baud line, so the screen stays as it is until then.
+    """
+    return event.type in ENDS and cv.current not in (None, event.ticket)
+
+
 class CounterView:
     def __init__(self, spec: DisplaySpec) -> None:
         assert spec.counters is not None and len(spec.counters) == 1
@@ -67,11 +79,7 @@ class CounterView:
         flash = event.type in CALLS and event.counter == self.counter
         if cv is None:
             return self.initial()
-        if event.type in ENDS and event.counter == self.counter \
-                and cv.current not in (None, event.ticket):
-            # "call next" = finished + called in one commit, and the snapshot already has
-            # the new ticket: its called event comes next and draws it with the flash.
-            # Drawing it here too sent every call twice down a 9600-baud line.
+        if event.counter == self.counter and _superseded(event, cv):
             return Screen(self.last.lines)
         if cv.status == "paused":
             return Screen((w.pick("display_paused"), w.redirect(cv.redirect)))
@@ -105,10 +113,7 @@ class HallView:
     def _update(self, event: Event, status: Status) -> Screen:
         flash = False
         cv = status.counter(event.counter) if event.counter is not None else None
-        if event.type in ENDS and cv is not None and cv.current not in (None, event.ticket) \
-                and self._covered(event.counter):
-            # "call next" = finished + called in one commit: the snapshot already has the
-            # new ticket, its called event comes next. Keep the screen, do not blink idle.
+        if cv is not None and self._covered(event.counter) and _superseded(event, cv):
             return Screen(self.last.lines)
         if event.type == ev.DAY_STARTED:
             self.recent, self.notice = [], None

@@ -23,7 +23,8 @@ client that reads until the end of the stream keeps working. Two requests change
   {...}}``, then ``{"event": {...}, "status": {...}}`` for every committed event, in
   commit order, pushed as it happens, until the client closes the connection. Nothing
   more is read from it (anything sent is dropped). A watch has no idle timeout but holds
-  one of the :data:`MAX_CLIENTS` places. Events come from :class:`kiosk.watch.WatchHub`,
+  one of the :data:`MAX_CLIENTS` places; at most half of them go to watches (others are
+  told ``busy``), so commands always find a place. Events come from :class:`kiosk.watch.WatchHub`,
   one subscriber of the service, through a bounded queue per watcher: a watcher
   :data:`~kiosk.watch.WATCH_QUEUE` events behind, or whose socket stays full for
   :data:`WATCH_SEND_TIMEOUT`, is disconnected, with a ``watch_behind`` notice line if
@@ -275,13 +276,23 @@ class _Handler(socketserver.BaseRequestHandler):
         if hub is None:
             self._send(_error_reply("bad_command", "watch is not offered on this socket"))
             return
-        watcher, status = hub.join()
-        self.server.track(self.request, watcher)
+        # Watches last for hours: if they could fill every place, a clerk's command or
+        # the touchscreen's next request would be told "busy" for good.
+        if not self.server.watch_slots.acquire(blocking=False):
+            log.info("control socket: %d watches already open; told one more to retry",
+                     self.server.max_watches)
+            self._send(_error_reply(BUSY))
+            return
         try:
-            if self._send({"ok": True, "watch": "status", "status": status.to_dict()}):
-                self._stream(watcher)
+            watcher, status = hub.join()
+            self.server.track(self.request, watcher)
+            try:
+                if self._send({"ok": True, "watch": "status", "status": status.to_dict()}):
+                    self._stream(watcher)
+            finally:
+                hub.leave(watcher)
         finally:
-            hub.leave(watcher)
+            self.server.watch_slots.release()
 
     def _stream(self, watcher: Watcher) -> None:
         while True:
@@ -370,6 +381,9 @@ class _Server(socketserver.ThreadingUnixStreamServer):
         self.allowed_uids = allowed_uids
         self.max_clients = max_clients
         self._slots = threading.BoundedSemaphore(max_clients)
+        # at most half the places for watches, so requests always find one
+        self.max_watches = max(1, max_clients // 2)
+        self.watch_slots = threading.BoundedSemaphore(self.max_watches)
         self._active = 0
         self._active_lock = threading.Lock()
         super().__init__(path, _Handler)

@@ -262,3 +262,27 @@ def test_kiosk_watch_json_follows_a_real_kiosk(tmp_path: Path) -> None:
             if pipe is not None:
                 pipe.close()
         k.ensure_stopped()
+
+
+def test_watches_never_take_every_place(serve: Callable[..., ControlServer]) -> None:
+    # An adversarial run opened 80 watches that never read: every place was held, and a
+    # clerk's `kiosk issue` was told "busy" until they went away.
+    server = serve(max_clients=4)
+    socks = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3)]
+    files = []
+    try:
+        firsts = []
+        for s in socks:
+            s.settimeout(WAIT)
+            s.connect(str(server.path))
+            s.sendall(b'{"cmd": "watch"}\n')
+            files.append(s.makefile("rb"))
+            firsts.append(json.loads(files[-1].readline()))
+        assert [f.get("watch") or f.get("code") for f in firsts] == ["status", "status",
+                                                                     "busy"]
+        assert issue(server)  # requests still get in
+    finally:
+        for f in files:
+            f.close()
+        for s in socks:
+            s.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -17,8 +18,10 @@ from kiosk.clock import Clock
 from kiosk.config import Config
 from kiosk.control import ControlServer
 from kiosk.errors import KioskError
+from kiosk.outbox import Outbox
 from kiosk.ports import Action, DriverContext, DriverParts, Input, Submit
 from kiosk.service import KioskService
+from kiosk.status import Status
 from kiosk.store import Store
 from kiosk.watch import WatchHub
 
@@ -30,6 +33,7 @@ DRIVERS: dict[str, str] = {
     "displays": "drivers.display",
     "audio": "drivers.audio",
     "buttons": "drivers.buttons",
+    "mqtt": "kiosk.mqtt",  # off (nothing built, paho not imported) unless mqtt.url is set
 }
 
 
@@ -81,13 +85,15 @@ class Kiosk:
         self.store.close()
 
 
-def driver_context(config: Config, submit: Submit, section: str) -> DriverContext:
+def driver_context(config: Config, submit: Submit, section: str,
+                   status: Callable[[], Status] | None = None) -> DriverContext:
     """The public view of ``config`` that the driver of ``section`` gets."""
     return DriverContext(
         submit=submit, branch=config.branch, services=config.services,
         counters=config.counters, state_dir=Path(config.storage_path).parent,
         settings=getattr(config, section),  # the checked model of that section, or None
         config_dir=config.source.parent if config.source else None,
+        open_outbox=lambda: Outbox(Path(config.storage_path)), status=status,
     )
 
 
@@ -104,7 +110,8 @@ def build(config: Config, *, clock: Clock | None = None, socket_path: Path | Non
             if mod is None:
                 log.warning("driver %s is not installed; %s disabled", module, section)
                 continue
-            parts: DriverParts = mod.build(driver_context(config, service.submit, section))
+            parts: DriverParts = mod.build(driver_context(config, service.submit, section,
+                                                           lambda: service.status))
             for sub in parts.subscribers:
                 service.add_subscriber(sub)
             closers.extend(parts.inputs)

@@ -132,8 +132,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         logging.basicConfig(level=args.log_level.upper(), stream=sys.stdout,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         cfg = _load(args.config)
-        if not args.headless:
-            log.warning("the Kivy screens are not part of this build yet; running headless")
         socket_path = Path(args.socket) if args.socket else None
         if socket_path is not None:  # the same checks as control.socket in the file
             from kiosk.config_paths import check_socket
@@ -151,10 +149,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info("counter-kiosk ready: %s, %d services, %d counters, control socket %s",
                  cfg.branch.name_en, len(cfg.services), len(cfg.counters),
                  kiosk.control.path if kiosk.control else "-")
+        screens = None
+        if not args.headless and kiosk.control is not None:
+            from ui.supervisor import UiSupervisor
+
+            screens = UiSupervisor(config=args.config, socket=kiosk.control.path)
+            screens.start()  # says so and stays headless where there is no display
         got = signals.wait()
         stop.set()
         systemd.notify("STOPPING=1")
         log.info("stopping on %s", signal.Signals(got).name)
+        if screens is not None:
+            screens.stop()
         kiosk.stop()
         return EXIT_OK
     finally:
@@ -172,6 +178,18 @@ def _start(bootstrap: Any, cfg: config_mod.Config, socket_path: Path | None) -> 
     except sqlite3.Error as exc:
         raise StoreError(f"{cfg.storage_path}: {type(exc).__name__}: {exc}") from exc
     return kiosk
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from ui import main as ui_main
+
+    return ui_main.run(args)
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from kiosk.mqtt import monitor
+
+    return monitor.run(args)
 
 
 def cmd_hash_pin(_args: argparse.Namespace) -> int:
@@ -382,7 +400,7 @@ _COUNTER_COMMANDS = {"call-next": "call the next customer", "recall": "call agai
                      "resume": "resume a paused counter", "open": "open a counter",
                      "close": "close a counter"}
 COMMANDS = ("run", "check-config", "hash-pin", "issue", *_COUNTER_COMMANDS, "reinstate",
-            "transfer", "pause", "status", "events", "reprint", "watch")
+            "transfer", "pause", "status", "events", "reprint", "watch", "ui", "monitor")
 
 
 def parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -435,6 +453,14 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
                         help="the ticket (default: the last issued)")
     add("watch", "follow the status and every event as it happens (Ctrl-C to stop)",
         cmd_watch)
+    if ui := add("ui", "open a touchscreen (customer, hall board or staff panel)", cmd_ui):
+        from ui import main as ui_main  # argparse only: Kivy is imported when it runs
+
+        ui_main.add_arguments(ui)
+    if mon := add("monitor", "live table of a branch's kiosks, read from MQTT", cmd_monitor):
+        from kiosk.mqtt import monitor
+
+        monitor.add_arguments(mon)
     return p
 
 

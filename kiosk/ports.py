@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
     from kiosk.config import Branch, Counter, Service
+    from kiosk.outbox import Outbox
 
 
 @runtime_checkable
@@ -83,6 +84,11 @@ class DriverContext:
     state_dir: Path
     settings: Any = None
     config_dir: Path | None = None
+    #: opens a new :class:`kiosk.outbox.Outbox` on the store: its own SQLite connection
+    #: to the outbox table only, never the worker's (the MQTT relay drains it this way)
+    open_outbox: Callable[[], Outbox] | None = None
+    #: the latest committed :class:`Status`, readable from any thread at any time
+    status: Callable[[], Status] | None = None
 
     @property
     def tz(self) -> ZoneInfo:

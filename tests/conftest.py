@@ -13,6 +13,7 @@ from kiosk.clock import FakeClock
 from kiosk.control import ControlServer
 from kiosk.service import KioskService
 from kiosk.store import Store
+from tests.mosquitto import Broker
 from tests.support import OFFICE, Desk, at, make_config
 
 
@@ -82,3 +83,10 @@ def serve(svc: KioskService, tmp_path: Path) -> Iterator[Callable[..., ControlSe
     yield start
     for server in made:
         server.stop()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    """A Mosquitto of the test's own on a free loopback port (never the machine's)."""
+    with Broker(tmp_path / "broker") as b:
+        yield b

@@ -33,7 +33,7 @@ def test_every_driver_builds_explicit_parts_from_a_context(tmp_path: Path) -> No
             part.close()
     # what the demo branch has: a printer, one simulated hall display, a voice, a board
     assert kinds == {"printer": (1, 0), "displays": (1, 0), "audio": (1, 0),
-                     "buttons": (0, 1)}
+                     "buttons": (0, 1), "mqtt": (0, 0)}  # no mqtt.url: MQTT off
 
 
 def test_the_context_carries_the_public_view_only(tmp_path: Path) -> None:

@@ -192,6 +192,24 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     return monitor.run(args)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from kiosk import doctor
+
+    return doctor.run(args)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from kiosk import backup
+
+    return backup.run(args)
+
+
+def cmd_support_bundle(args: argparse.Namespace) -> int:
+    from kiosk import support_bundle
+
+    return support_bundle.run(args)
+
+
 def cmd_hash_pin(_args: argparse.Namespace) -> int:
     from kiosk import staffpin
 
@@ -400,7 +418,8 @@ _COUNTER_COMMANDS = {"call-next": "call the next customer", "recall": "call agai
                      "resume": "resume a paused counter", "open": "open a counter",
                      "close": "close a counter"}
 COMMANDS = ("run", "check-config", "hash-pin", "issue", *_COUNTER_COMMANDS, "reinstate",
-            "transfer", "pause", "status", "events", "reprint", "watch", "ui", "monitor")
+            "transfer", "pause", "status", "events", "reprint", "watch", "ui", "monitor",
+            "doctor", "backup", "support-bundle")
 
 
 def parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -461,6 +480,19 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
         from kiosk.mqtt import monitor
 
         monitor.add_arguments(mon)
+    if doc := add("doctor", "check the kiosk and explain what to fix", cmd_doctor):
+        from kiosk import doctor
+
+        doctor.add_arguments(doc)
+    if bak := add("backup", "copy the database to a backup now", cmd_backup):
+        from kiosk import backup
+
+        backup.add_arguments(bak)
+    if sb := add("support-bundle", "collect config, logs and checks into one archive for IT",
+                 cmd_support_bundle):
+        from kiosk import support_bundle
+
+        support_bundle.add_arguments(sb)
     return p
 
 

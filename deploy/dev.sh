@@ -44,12 +44,12 @@ install_python() {
 case "$what" in
     demo)
         install_debian deploy/apt-packages.txt
-        install_python ui
+        install_python "ui,report"
         exec .venv/bin/kiosk run --headless --config kiosk/configs/demo.toml "$@"
         ;;
     test)
         install_debian deploy/apt-packages.txt deploy/apt-packages-test.txt
-        install_python "ui,test"
+        install_python "ui,report,monitor,test"
         .venv/bin/ruff check .
         .venv/bin/mypy
         # Nothing here may depend on the machine's own services: the tests start what they

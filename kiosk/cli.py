@@ -210,6 +210,12 @@ def cmd_support_bundle(args: argparse.Namespace) -> int:
     return support_bundle.run(args)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from kiosk.report import cli as report_cli
+
+    return report_cli.run(args)
+
+
 def cmd_hash_pin(_args: argparse.Namespace) -> int:
     from kiosk import staffpin
 
@@ -419,7 +425,7 @@ _COUNTER_COMMANDS = {"call-next": "call the next customer", "recall": "call agai
                      "close": "close a counter"}
 COMMANDS = ("run", "check-config", "hash-pin", "issue", *_COUNTER_COMMANDS, "reinstate",
             "transfer", "pause", "status", "events", "reprint", "watch", "ui", "monitor",
-            "doctor", "backup", "support-bundle")
+            "doctor", "backup", "support-bundle", "report")
 
 
 def parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -493,6 +499,11 @@ def parser(only: str | None = None) -> argparse.ArgumentParser:
         from kiosk import support_bundle
 
         support_bundle.add_arguments(sb)
+    if rep := add("report", "service-quality figures for a day, shift, week or month",
+                  cmd_report):
+        from kiosk.report import cli as report_cli
+
+        report_cli.add_arguments(rep)
     return p
 
 

@@ -1,0 +1,1 @@
+"""Service-quality figures computed from the event log (placeholder until Reports land)."""

@@ -361,6 +361,18 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "printer_wire_unknown": (
         "提示：暂时无法估算号票的传输时间：{why}", "Note: the ticket's time on the wire could not be estimated: {why}",
     ),
+    # --- MQTT: remote commands, Home Assistant discovery, kiosk monitor (issue 12) ---------
+    "ha_model": ("取号机", "Take-a-number kiosk"),
+    "ha_waiting": ("{prefix} {name_zh} 等候人数", "{prefix} {name_en} waiting"),
+    "ha_counter": ("{counter}号窗口", "Counter {counter}"),
+    "ha_printer": ("取号打印机", "Ticket printer"),
+    "ha_outbox_backlog": ("待发送消息", "Outbox backlog"),
+    "ha_outbox_alarm": ("待发送消息积压", "Outbox backlog alarm"),
+    "ha_issued_today": ("今日取号", "Tickets issued today"),
+    "ha_people_unit": ("人", "people"),
+    "ha_events_unit": ("条", "events"),
+    "ha_tickets_unit": ("张", "tickets"),
+    # --- end of MQTT ------------------------------------------------------------------------
 
 }
 

@@ -1,0 +1,246 @@
+"""The Kivy app: one ScreenManager per mode, fed by :class:`ui.link.CoreLink`.
+
+Modes and their screens (each a :class:`ui.base.KioskScreen`, one module and one ``.kv``
+file each):
+
+* ``customer``: ``customer`` (:mod:`ui.customer`), ``confirm`` (:mod:`ui.confirm`);
+* ``hall``: ``hall`` (``ui.hall.HallScreen``);
+* ``staff``: ``staff`` (``ui.staff.StaffScreen``);
+
+plus ``waiting`` (:mod:`ui.waiting`) in every mode, shown until the core answers and
+whenever it is away. The hall and staff modules are imported by name when needed.
+
+Kiosk mode (fullscreen): no cursor, no window chrome, Escape does nothing and a close
+request is refused; only the staff panel leaves it, through :meth:`KioskApp.leave_kiosk`.
+A windowed run is a dev run: keys stand in for the clerks' buttons (1-4 call next at
+that counter, Shift+1-4 recall, P then 1-4 pause or resume), F1 opens the staff panel
+and the last printed ticket is shown in a corner (:mod:`ui.preview`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from kivy.app import App
+from kivy.core.window import Window
+from kivy.properties import NumericProperty
+from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk import messages
+from kiosk.config_model import Config
+from ui import theme
+from ui.base import KioskScreen
+from ui.link import CoreLink
+from ui.waiting import WaitingScreen
+
+log = logging.getLogger(__name__)
+
+SCREENS: dict[str, list[tuple[str, str, str]]] = {  # mode -> (name, module, class)
+    "customer": [("customer", "ui.customer", "CustomerScreen"),
+                 ("confirm", "ui.confirm", "ConfirmScreen")],
+    "hall": [("hall", "ui.hall", "HallScreen")],
+    "staff": [("staff", "ui.staff", "StaffScreen")],
+}
+KEY_F1, KEY_P, KEY_1 = 282, 112, 49
+
+
+def screen_class(module: str, name: str) -> type[KioskScreen]:
+    cls: type[KioskScreen] = getattr(importlib.import_module(module), name)
+    return cls
+
+
+class KioskApp(App):
+    s = NumericProperty(1.0)  # design-pixel factor (ui.theme), for .kv files
+
+    def __init__(self, kiosk_config: Config, mode: str, socket: Path, *, dev: bool,
+                 state_dir: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kiosk_config = kiosk_config
+        self.mode = mode
+        self.socket = socket
+        self.dev = dev
+        self.state_dir = state_dir
+        self.tz = ZoneInfo(kiosk_config.branch.timezone)
+        self.status: dict[str, Any] | None = None
+        self.link: CoreLink | None = None
+        self.sm: ScreenManager | None = None
+        self.allow_exit = dev
+        self._before_offline: str | None = None
+        self._pause_armed = False
+        self.frames = 0  # frames drawn, for tests and the bench
+
+    # --- words (every string on screen comes from the catalogue) ---------------------
+    def t(self, key: str, **params: object) -> messages.Bilingual:
+        return messages.text(key, **params)
+
+    def zh(self, key: str, **params: object) -> str:
+        return messages.zh(key, **params)
+
+    def en(self, key: str, **params: object) -> str:
+        return messages.en(key, **params)
+
+    def en_size(self, zh_size: float) -> float:
+        return theme.en_size(zh_size, self.s)
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+    # --- building ---------------------------------------------------------------------
+    def build(self) -> FloatLayout:
+        self.title = f"{self.kiosk_config.branch.name_zh} {self.kiosk_config.branch.name_en}"
+        Window.clearcolor = theme.hex_rgba(theme.BG)
+        if not self.dev:
+            Window.show_cursor = False
+        self._rescale(Window, Window.size)
+        Window.bind(size=self._rescale, on_request_close=self._on_request_close)
+        Window.bind(on_draw=self._count_frame)
+        root = FloatLayout()
+        self.sm = ScreenManager(transition=NoTransition())  # calm, and cheap on a Pi
+        for name, module, cls in SCREENS[self.mode]:
+            self.add_screen(screen_class(module, cls)(name=name))
+        self.add_screen(WaitingScreen(name="waiting"))
+        self.sm.current = "waiting"  # until the core answers
+        root.add_widget(self.sm)
+        if self.dev:
+            Window.bind(on_key_down=self._on_key)
+            from ui.preview import TicketPreview
+
+            self.preview = TicketPreview(self)
+            root.add_widget(self.preview)
+        self.link = CoreLink(self.socket, self._online, self._event, self._offline).start()
+        return root
+
+    def add_screen(self, screen: KioskScreen) -> None:
+        assert self.sm is not None
+        screen.app_link = self.link
+        self.sm.add_widget(screen)
+        if self.link is not None:
+            screen.app_link = self.link
+
+    def on_start(self) -> None:
+        assert self.sm is not None
+        for screen in self.screens():
+            screen.app_link = self.link
+
+    def on_stop(self) -> None:
+        if self.link is not None:
+            self.link.stop()
+
+    def screens(self) -> list[KioskScreen]:
+        assert self.sm is not None
+        return [s for s in self.sm.screens if isinstance(s, KioskScreen)]
+
+    def _rescale(self, _win: Any, size: tuple[int, int]) -> None:
+        self.s = theme.scale_for(*size)
+        theme.set_scale(self.s)
+
+    def _count_frame(self, *_: Any) -> None:
+        self.frames += 1
+
+    # --- navigation -------------------------------------------------------------------
+    @property
+    def home_name(self) -> str:
+        return SCREENS[self.mode][0][0]
+
+    def go(self, name: str) -> None:
+        assert self.sm is not None
+        if self.sm.current == "waiting" and name != "waiting" and not (
+                self.link and self.link.online):
+            self._before_offline = name  # shown once the core is back
+            return
+        self.sm.current = name
+
+    def home(self) -> None:
+        self.go(self.home_name)
+
+    def open_staff(self) -> None:
+        """The staff panel (F1 in a dev run; a hidden corner touch may call this too)."""
+        assert self.sm is not None
+        if not self.sm.has_screen("staff"):
+            try:
+                self.add_screen(screen_class("ui.staff", "StaffScreen")(name="staff"))
+            except (ImportError, AttributeError) as exc:
+                log.warning("no staff panel in this build: %s", exc)
+                return
+            if self.status is not None:
+                self.sm.get_screen("staff").show_status(self.status)
+        self.go("staff")
+
+    def leave_kiosk(self) -> None:
+        """Leave kiosk mode (the staff panel calls this after the PIN and a confirmation)."""
+        self.allow_exit = True
+        self.stop()
+
+    def _on_request_close(self, *_: Any, **__: Any) -> bool:
+        return not self.allow_exit  # True keeps the window open: only staff may leave
+
+    # --- the link's callbacks (Kivy's thread) -----------------------------------------
+    def _online(self, status: dict[str, Any]) -> None:
+        assert self.sm is not None
+        self.status = status
+        for screen in self.screens():
+            screen.show_online()
+            screen.show_status(status)
+        if self.sm.current == "waiting":
+            back = self._before_offline
+            self._before_offline = None
+            self.sm.current = back if back and back != "confirm" else self.home_name
+
+    def _event(self, event: dict[str, Any], status: dict[str, Any]) -> None:
+        self.status = status
+        for screen in self.screens():
+            screen.on_kiosk_event(event, status)
+        if self.dev and hasattr(self, "preview"):
+            self.preview.on_kiosk_event(event)
+
+    def _offline(self) -> None:
+        assert self.sm is not None
+        for screen in self.screens():
+            screen.show_offline()
+        if self.sm.current != "waiting":
+            self._before_offline = self.sm.current
+            self.sm.current = "waiting"
+
+    # --- dev keys: the clerks' buttons --------------------------------------------------
+    def _on_key(self, _win: Any, key: int, _scancode: int, _codepoint: str | None,
+                modifiers: list[str]) -> bool:
+        if key == KEY_F1:
+            self.open_staff()
+            return True
+        if key == KEY_P:
+            self._pause_armed = True
+            return True
+        if not KEY_1 <= key <= KEY_1 + 3 or self.link is None:
+            self._pause_armed = False
+            return False
+        counter = key - KEY_1 + 1
+        if self._pause_armed:
+            self._pause_armed = False
+            self._toggle_pause(counter)
+        elif "shift" in modifiers:
+            self.link.send("recall", {"counter": counter}, self._log_reply)
+        else:
+            self.link.send("call-next", {"counter": counter}, self._log_reply)
+        return True
+
+    def _toggle_pause(self, counter: int) -> None:
+        assert self.link is not None
+        state = next((c["status"] for c in (self.status or {}).get("counters", ())
+                      if c["id"] == counter), None)
+        if state == "paused":
+            self.link.send("resume", {"counter": counter}, self._log_reply)
+        else:
+            self.link.send("pause", {"counter": counter,
+                                     "reason": self.zh("ui_dev_pause_reason")},
+                           self._log_reply)
+
+    @staticmethod
+    def _log_reply(reply: dict[str, Any]) -> None:
+        if not reply.get("ok"):
+            log.info("dev key: %s", reply.get("message_en") or reply.get("code"))

@@ -484,6 +484,47 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "staff_device_none": ("暂无设备状态", "No device has reported yet"),
     "staff_offline": ("暂时无法连接取号服务，请稍候", "The kiosk service is not reachable; please wait a moment"),
     # --- end of touchscreen: hall board, staff panel, staff PIN -----------------------------
+    # --- touchscreen: app, customer screen, confirmation (issue 13) ----------------------
+    "ui_greeting": ("您好，欢迎光临", "Hello, welcome"),
+    "ui_clock": ("{date} 周{weekday_zh} {time}", "{weekday_en} {date} {time}"),
+    "ui_weekdays": ("一 二 三 四 五 六 日", "Mon Tue Wed Thu Fri Sat Sun"),
+    "ui_tap_hint": ("请点击所需业务取号", "Tap a service to take a number"),
+    "ui_hotline": ("服务及投诉热线 {hotline}", "Service & complaints hotline {hotline}"),
+    "ui_waiting": ("等候 {waiting} 人", "{waiting} waiting"),
+    "ui_waiting_none": ("暂无等候", "No one waiting"),
+    "ui_wait_about": ("约 {minutes} 分钟", "About {minutes} min"),
+    "ui_take_now": ("请直接取号", "Take a number now"),
+    "ui_no_counter": ("暂停办理，请咨询大堂工作人员", "Not available now; please ask our lobby staff"),
+    "ui_elsewhere": ("本网点暂不办理", "Not offered at this branch"),
+    "ui_elsewhere_where": (
+        "抱歉，本网点暂不办理“{name_zh}”业务。请到{where_zh}办理，谢谢您的理解。",
+        "Sorry, {name_en} is not offered at this branch. Please visit {where_en}. Thank "
+        "you for understanding.",
+    ),
+    "ui_ok": ("好的", "OK"),
+    "ui_your_number": ("您的号码", "Your number"),
+    "ui_counter_one": ("请留意 {counters} 号窗口叫号", "Please watch counter {counters}"),
+    "ui_counter_many": ("请留意 {counters} 号窗口叫号", "Please watch counters {counters}"),
+    "ui_take_ticket": ("请取走凭条，谢谢您的耐心等候", "Please take your ticket. Thank you for waiting"),
+    "ui_not_printed": ("凭条打印暂时不可用，请记下您的号码 {ticket}", "The ticket could not be printed. Please note your number {ticket}"),
+    "ui_staff_told": ("工作人员已收到通知，叫号照常进行", "Our staff have been told; your number will be called as usual"),
+    "ui_returns_in": ("轻触屏幕返回（{seconds}）", "Tap to return ({seconds})"),
+    "ui_please_wait": ("请稍候", "Please wait a moment"),
+    "ui_please_wait_detail": ("取号服务正在准备，马上就好，谢谢您的耐心", "The kiosk is getting ready. Thank you for your patience"),
+    "ui_closed_title": ("您好，现在是非营业时间", "Hello, we are closed at the moment"),
+    "ui_closed_next": ("{next_open_zh}开始办理，欢迎再来", "We open {next_open_en}. You are welcome to come back"),
+    "ui_closed_unknown": ("营业时间请见大厅公告，欢迎再来", "Please see the opening hours posted in the hall"),
+    "ui_clock_title": ("马上就可以取号", "Tickets will be available in a moment"),
+    "ui_sorry_title": ("抱歉", "Sorry"),
+    "ui_dev_pause_reason": ("临时离开", "Stepping away"),
+    "ui_preview": ("凭条预览", "Ticket preview"),
+    "ui_no_screen": (
+        "未找到显示屏（没有 DISPLAY / WAYLAND_DISPLAY，也没有可用的 /dev/dri 显卡），取号机以无屏幕方式运行；按键、打印和叫号照常工作。",
+        "No screen found (no DISPLAY or WAYLAND_DISPLAY, and no usable /dev/dri card): the "
+        "kiosk runs headless; buttons, printing and calls work as usual.",
+    ),
+    "ui_restarting": ("触摸屏界面意外退出，{seconds} 秒后重新启动", "The touchscreen stopped unexpectedly; restarting it in {seconds} s"),
+    # --- end of touchscreen: app, customer screen, confirmation ---------------------------
 
 }
 

@@ -135,6 +135,11 @@ Courtesy = Annotated[str, rule("must be 1-200 characters", "or leave it out for 
                                "standard wording", pattern=r"(?s)\A\s*\S.{0,199}\Z")]
 
 
+FollowId = Annotated[str, rule("{value!r} may only use letters, digits, '_' and '-'",
+                               "the device_id of the kiosk this hall board follows",
+                               pattern=pattern("[a-zA-Z0-9_-]{1,64}"))]
+
+
 class UiSettings(Section, frozen=True):
     customer_size: Size | None = None  # None: the screen's own size
     hall_size: Size | None = None
@@ -146,6 +151,10 @@ class UiSettings(Section, frozen=True):
     courtesy_en: Courtesy | None = None
     staff_pin_hash: str | None = None  # None: the staff page is locked
     font: FontFile | None = None
+    # the hall board: how long a new call is highlighted, and (kiosk ui --mode hall
+    # --mqtt) which kiosk of this branch it follows; None: this config's device_id
+    hall_highlight_s: Annotated[int, Meta(ge=1, le=30)] = 6
+    hall_follow: FollowId | None = None
 
     def __post_init__(self) -> None:
         if self.staff_pin_hash is not None and (why := staffpin.problem(self.staff_pin_hash)):

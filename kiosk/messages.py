@@ -361,6 +361,287 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "printer_wire_unknown": (
         "提示：暂时无法估算号票的传输时间：{why}", "Note: the ticket's time on the wire could not be estimated: {why}",
     ),
+    # --- the appliance: doctor, backups, support bundle (issue 14) -----------------------
+    "doctor_summary": (
+        "检查完成：{ok} 项正常，{warn} 项请留意，{fail} 项需要处理。",
+        "Checks done: {ok} ok, {warn} to keep an eye on, {fail} to fix.",
+    ),
+    "doctor_fix": ("处理方法：{fix}", "To fix: {fix}"),
+    "doctor_not_checked": (
+        "配置有效后才能检查此项。", "This is checked once the config is valid.",
+    ),
+    "doctor_config_ok": ("配置有效（{source}）。", "The config is valid ({source})."),
+    "doctor_config_bad": ("配置有误：{error}", "The config has a problem: {error}"),
+    "doctor_config_bad_fix": (
+        "请按提示修改该设置，再用 kiosk check-config {path} 检查。",
+        "please correct that setting, then check it with kiosk check-config {path}",
+    ),
+    "doctor_service_running": (
+        "取号服务正在运行（控制接口 {socket}）；以下设备状态由服务报告。",
+        "The kiosk service is running (control socket {socket}); it reports the devices below.",
+    ),
+    "doctor_service_stopped": (
+        "取号服务未运行（{why}）；以下设备为直接检查。",
+        "The kiosk service is not running ({why}); the devices below were checked directly.",
+    ),
+    "doctor_service_stopped_fix": (
+        "请启动服务：sudo systemctl start counter-kiosk，并查看 journalctl -u counter-kiosk",
+        "start it with sudo systemctl start counter-kiosk, and see journalctl -u counter-kiosk",
+    ),
+    "doctor_live_device": (
+        "取号服务报告 {device}：{status} {detail}", "The kiosk service reports {device}: {status} {detail}",
+    ),
+    "doctor_live_device_fix": (
+        "详情请查看 journalctl -u counter-kiosk；如需直接检查设备，请先停止服务再运行 kiosk doctor",
+        "see journalctl -u counter-kiosk; to check the device directly, stop the service and "
+        "run kiosk doctor again",
+    ),
+    "doctor_printer_ok": ("打印机 {url} 有应答，纸张充足。", "The printer {url} answers; the paper is fine."),
+    "doctor_printer_sim": (
+        "打印机为模拟设备（{url}），号票保存为图片。", "The printer is simulated ({url}): tickets are saved as images.",
+    ),
+    "doctor_printer_no_status": (
+        "打印机 {url} 只能写入，无法查询纸张状态。", "The printer {url} is write-only, so its paper status cannot be read.",
+    ),
+    "doctor_printer_no_status_fix": (
+        "如需纸张状态，请改用 usb://、tcp:// 或 serial:// 连接", "for paper status, connect it as usb://, tcp:// or serial://",
+    ),
+    "doctor_printer_paper_low": (
+        "打印机 {url} 的纸快用完了（{detail}）。", "The printer {url} is nearly out of paper ({detail}).",
+    ),
+    "doctor_printer_paper_low_fix": ("请尽快换上新纸卷", "please put in a new paper roll soon"),
+    "doctor_printer_fault": ("打印机 {url} 报告：{status}（{detail}）。", "The printer {url} reports: {status} ({detail})."),
+    "doctor_printer_fault_fix": (
+        "请检查纸卷和打印机盖，排除卡纸，再按打印机上的进纸键",
+        "check the paper roll and the cover, clear any jam, then press the printer's feed button",
+    ),
+    "doctor_printer_unreachable": ("无法连接打印机 {url}：{why}", "The printer {url} cannot be reached: {why}"),
+    "doctor_printer_unreachable_fix": (
+        "请检查打印机电源、USB 线或网线，以及配置中的 printer.url",
+        "check the printer's power, its USB or network cable, and printer.url in the config",
+    ),
+    "doctor_printer_not_escpos": (
+        "{url} 有应答，但不是 ESC/POS 打印机的状态。", "Something answers at {url}, but not with ESC/POS printer status.",
+    ),
+    "doctor_printer_not_escpos_fix": (
+        "请确认 printer.url 指向的是打印机", "check that printer.url points at the printer",
+    ),
+    "doctor_displays_none": ("未配置叫号显示屏。", "No call displays are configured."),
+    "doctor_displays_ok": ("叫号显示屏的端口均可打开：{names}。", "Every call display port opens: {names}."),
+    "doctor_display_missing": (
+        "显示屏 {name} 的端口 {url} 打不开：{why}", "The port {url} of display {name} cannot be opened: {why}",
+    ),
+    "doctor_display_missing_fix": (
+        "请检查显示屏的电源和 USB 串口线；它应出现在 /dev/serial/by-id/ 下（ls -l /dev/serial/by-id/）",
+        "check the display's power and its USB serial cable; it should appear under "
+        "/dev/serial/by-id/ (ls -l /dev/serial/by-id/)",
+    ),
+    "doctor_gpio_none": ("未配置窗口按键。", "No counter buttons are configured."),
+    "doctor_gpio_ok": ("按键引脚 {pins} 均空闲可用。", "The button pins {pins} are free."),
+    "doctor_gpio_busy": ("引脚 {pin} 无法使用：{why}", "Pin {pin} cannot be used: {why}"),
+    "doctor_gpio_busy_fix": (
+        "请停止占用该引脚的其他程序，或在配置中改用其他引脚",
+        "stop the other program that holds the pin, or use another pin in the config",
+    ),
+    "doctor_gpio_absent": ("本机无法打开 GPIO：{why}", "This machine cannot open its GPIO: {why}"),
+    "doctor_gpio_absent_fix": (
+        "在树莓派上请安装 python3-lgpio，并设置 GPIOZERO_PIN_FACTORY=lgpio",
+        "on a Raspberry Pi, install python3-lgpio and set GPIOZERO_PIN_FACTORY=lgpio",
+    ),
+    "doctor_audio_ok": (
+        "声音设备 {device} 可用，语音片段齐全（{count} 个）。",
+        "The sound device {device} is there and the voice clip pack is complete ({count} clips).",
+    ),
+    "doctor_audio_sim": (
+        "语音为模拟输出（写入 {sink}），语音片段齐全（{count} 个）。",
+        "The voice is simulated (written to {sink}); the clip pack is complete ({count} clips).",
+    ),
+    "doctor_audio_no_device": ("找不到声音设备 {device}：{why}", "The sound device {device} was not found: {why}"),
+    "doctor_audio_no_device_fix": (
+        "请检查扬声器的连接，用 aplay -L 查看设备名，并设置 audio.device",
+        "check the speaker, list the device names with aplay -L, and set audio.device",
+    ),
+    "doctor_audio_clips_missing": (
+        "语音片段缺少或无法读取 {count} 个：{tokens}（目录 {dir}）。",
+        "{count} voice clips are missing or unreadable: {tokens} (in {dir}).",
+    ),
+    "doctor_audio_clips_fix": (
+        "请运行 python -m drivers.audio.clips {dir} 生成缺少的片段，或放入同名的录音文件",
+        "run python -m drivers.audio.clips {dir} to make the missing clips, or add recorded "
+        "files of the same names",
+    ),
+    "doctor_mqtt_off": ("MQTT 未启用（未设置 mqtt.url）。", "MQTT is off (no mqtt.url)."),
+    "doctor_mqtt_ok": (
+        "已用此账号连接 {url}，并获准发布到 {topic}。",
+        "Connected to {url} with these credentials, and allowed to publish to {topic}.",
+    ),
+    "doctor_mqtt_unreachable": ("无法连接消息服务器 {url}：{why}", "The broker {url} cannot be reached: {why}"),
+    "doctor_mqtt_unreachable_fix": (
+        "请检查网络、服务器地址和端口（mqtt.url），以及服务器是否在运行",
+        "check the network, the broker's address and port (mqtt.url), and that the broker runs",
+    ),
+    "doctor_mqtt_refused": ("消息服务器 {url} 拒绝了登录：{why}", "The broker {url} refused the log-in: {why}"),
+    "doctor_mqtt_refused_fix": (
+        "请核对 mqtt.username 和密码文件 {password_file}，与网点服务器上的账号一致",
+        "check mqtt.username and the password file {password_file} against the account on "
+        "the branch server",
+    ),
+    "doctor_mqtt_denied": ("消息服务器不允许发布到 {topic}：{why}", "The broker does not let this kiosk publish to {topic}: {why}"),
+    "doctor_mqtt_denied_fix": (
+        "请在服务器的 ACL 中允许账号 {user} 写入 {pattern}",
+        "let user {user} write to {pattern} in the broker's ACL",
+    ),
+    "doctor_mqtt_password_unreadable": ("无法读取密码文件 {path}：{why}", "The password file {path} cannot be read: {why}"),
+    "doctor_mqtt_password_fix": (
+        "请确认该文件存在，且 kiosk 用户可读（chgrp kiosk，chmod 640）",
+        "check that the file exists and the kiosk user can read it (chgrp kiosk, chmod 640)",
+    ),
+    "doctor_clock_ok": ("时钟已同步（{now}）。", "The clock is synchronised ({now})."),
+    "doctor_clock_unsynced": (
+        "时钟尚未同步（现在显示 {now}）；同步之前，取号机不会开始新的营业日。",
+        "The clock is not synchronised yet (it shows {now}); the kiosk starts no new business "
+        "day until it is.",
+    ),
+    "doctor_clock_unsynced_warn": (
+        "时钟尚未同步（现在显示 {now}），号票上的时间可能不准。",
+        "The clock is not synchronised yet (it shows {now}); times on tickets may be off.",
+    ),
+    "doctor_clock_fix": (
+        "请检查网络和对时服务：timedatectl timesync-status；树莓派没有电池时钟，开机后需联网对时",
+        "check the network and time sync: timedatectl timesync-status; a Raspberry Pi has no "
+        "battery clock and sets its time from the network after boot",
+    ),
+    "doctor_disk_ok": ("{dir} 所在磁盘剩余 {free}（{percent}%）。", "{free} free ({percent} %) on the disk of {dir}."),
+    "doctor_disk_low": ("{dir} 所在磁盘只剩 {free}（{percent}%）。", "Only {free} ({percent} %) left on the disk of {dir}."),
+    "doctor_disk_fix": (
+        "请删除不需要的文件（旧备份在 {backups}），或换用更大的存储卡",
+        "remove files that are not needed (old backups are in {backups}), or use a larger card",
+    ),
+    "doctor_journal_ok": (
+        "系统日志有大小上限（SystemMaxUse={limit}），目前占用 {used}。",
+        "The system log has a size limit (SystemMaxUse={limit}); it uses {used} now.",
+    ),
+    "doctor_journal_unlimited": (
+        "系统日志没有设置大小上限（{dropin} 不存在），日志会持续增长并磨损存储卡。",
+        "The system log has no size limit ({dropin} is missing), so it keeps growing and "
+        "wears the SD card.",
+    ),
+    "doctor_journal_fix": (
+        "请运行 sudo deploy/install.sh，它会安装 {dropin}", "run sudo deploy/install.sh, which installs {dropin}",
+    ),
+    "doctor_journal_over": (
+        "系统日志占用 {used}，超过了上限 {limit}。", "The system log uses {used}, more than its limit {limit}.",
+    ),
+    "doctor_journal_over_fix": (
+        "请运行 sudo systemctl restart systemd-journald 以加载上限，再运行 sudo journalctl --vacuum-size={limit}",
+        "run sudo systemctl restart systemd-journald to load the limit, then sudo journalctl "
+        "--vacuum-size={limit}",
+    ),
+    "doctor_db_ok": (
+        "数据库通过完整性检查，结构版本 {version}，共 {events} 条事件；最新备份：{backup}。",
+        "The database passes its integrity check: schema version {version}, {events} events; "
+        "newest backup: {backup}.",
+    ),
+    "doctor_db_absent": (
+        "数据库 {path} 尚未建立，取号服务首次启动时会建立。",
+        "The database {path} does not exist yet; the kiosk creates it at its first start.",
+    ),
+    "doctor_db_corrupt": ("数据库 {path} 未通过完整性检查：{detail}", "The database {path} fails its integrity check: {detail}"),
+    "doctor_db_old_schema": (
+        "数据库结构版本 {version} 较旧（本程序为 {latest}），下次启动时会自动升级。",
+        "The database schema version {version} is older than this kiosk's ({latest}); it is "
+        "upgraded at the next start.",
+    ),
+    "doctor_db_new_schema": (
+        "数据库结构版本 {version} 比本程序（{latest}）新。", "The database schema version {version} is newer than this kiosk's ({latest}).",
+    ),
+    "doctor_db_new_schema_fix": (
+        "请安装较新版本的取号程序，或从备份恢复", "install the newer kiosk version, or restore a backup",
+    ),
+    "doctor_db_unreadable": ("无法读取数据库 {path}：{why}", "The database {path} cannot be read: {why}"),
+    "doctor_db_unreadable_fix": (
+        "请以 root 或 kiosk 用户运行 kiosk doctor，并检查文件权限",
+        "run kiosk doctor as root or as the kiosk user, and check the file's permissions",
+    ),
+    "store_restore_newest": (
+        "最新的备份是 {backup}。恢复方法：sudo systemctl stop counter-kiosk；"
+        "sudo -u kiosk kiosk backup --restore {name}；sudo systemctl start counter-kiosk。",
+        "The newest backup is {backup}. To restore it: sudo systemctl stop counter-kiosk; "
+        "sudo -u kiosk kiosk backup --restore {name}; sudo systemctl start counter-kiosk.",
+    ),
+    "store_restore_none": ("在 {dir} 中没有找到备份。", "No backup was found in {dir}."),
+    "backup_written": ("备份已写入 {path}（共保留 {count} 份）。", "Backup written to {path} ({count} kept)."),
+    "backup_failed": ("抱歉，数据库 {db} 未能备份：{why}", "Sorry, the database {db} could not be backed up: {why}"),
+    "backup_restored": (
+        "已从 {backup} 恢复数据库 {db}，原文件已移到 {aside}。请启动服务：sudo systemctl start counter-kiosk",
+        "The database {db} is restored from {backup}; the previous file was moved to {aside}. "
+        "Please start the service: sudo systemctl start counter-kiosk",
+    ),
+    "backup_restore_failed": ("抱歉，未能从 {backup} 恢复：{why}", "Sorry, {backup} could not be restored: {why}"),
+    "backup_keep_invalid": ("--keep 至少为 1（现为 {keep}）。", "--keep must be at least 1 (it is {keep})."),
+    "support_bundle_written": (
+        "支持包已写入 {path}，请发给信息技术支持人员，谢谢。",
+        "The support bundle is written to {path}. Please send it to IT support. Thank you.",
+    ),
+    # --- end of the appliance -------------------------------------------------------------
+    # --- MQTT link and outbox relay, for branch IT (issue 12) ----------------------------
+    "mqtt_connected": (
+        "已连接消息服务器 {url}", "connected to the MQTT broker {url}",
+    ),
+    "mqtt_auth_refused": (
+        "消息服务器 {url} 拒绝登录（{reason}）。请核对 mqtt.username 和 mqtt.password_file 中的密码，"
+        "并确认服务器的密码文件中有此用户。",
+        "The MQTT broker {url} refused the log-in ({reason}). Please check mqtt.username "
+        "and the password in mqtt.password_file against the broker's password file.",
+    ),
+    "mqtt_refused": (
+        "消息服务器 {url} 拒绝连接（{reason}）。请查看服务器日志，核对本机的 mqtt 设置。",
+        "The MQTT broker {url} refused the connection ({reason}). Please check the broker's "
+        "log and this kiosk's [mqtt] settings.",
+    ),
+    "mqtt_tls_failed": (
+        "与消息服务器 {url} 的加密连接失败（{error}）。请核对 mqtt.ca_file、cert_file、key_file，"
+        "以及 url 中的主机名是否与服务器证书一致。",
+        "The TLS connection to the MQTT broker {url} failed ({error}). Please check "
+        "mqtt.ca_file, cert_file and key_file, and that the url's host name matches the "
+        "broker's certificate.",
+    ),
+    "mqtt_unreachable": (
+        "暂时无法连接消息服务器 {url}（{error}），正在自动重试；事件保存在本机，恢复后按顺序补发。"
+        "请检查网络，以及服务器是否在运行、地址和端口是否正确。",
+        "The MQTT broker {url} cannot be reached ({error}); retrying. Events are kept on "
+        "this kiosk and sent in order once it is back. Please check the network and that "
+        "the broker runs at that address and port.",
+    ),
+    "mqtt_lost": (
+        "与消息服务器 {url} 的连接中断（{reason}），正在重连；事件保存在本机，恢复后按顺序补发。",
+        "The connection to the MQTT broker {url} was lost ({reason}); reconnecting. Events "
+        "are kept on this kiosk and sent in order once it is back.",
+    ),
+    "mqtt_setup_failed": (
+        "消息服务未能启动（{error}）。请检查 [mqtt] 设置中的文件；取号不受影响，事件保存在本机。",
+        "MQTT could not start ({error}). Please check the files named in [mqtt]; issuing "
+        "tickets is not affected and events are kept on this kiosk.",
+    ),
+    "mqtt_publish_denied": (
+        "消息服务器拒绝发布 {topic}（{reason}），该事件保留在本机待发送。请在服务器的 ACL 中"
+        "允许本机发布 {base}/#。",
+        "The MQTT broker refused {topic} ({reason}); the event stays queued on this kiosk. "
+        "Please allow this kiosk to publish to {base}/# in the broker's ACL.",
+    ),
+    "mqtt_subscribe_denied": (
+        "消息服务器拒绝订阅 {topic}（{reason}）。请在服务器的 ACL 中允许本机读取该主题。",
+        "The MQTT broker refused the subscription to {topic} ({reason}). Please allow this "
+        "kiosk to read it in the broker's ACL.",
+    ),
+    "mqtt_backlog_alarm": (
+        "有 {backlog} 条事件尚未送达消息服务器（告警阈值 {alarm}）。事件保存在本机，连接恢复后按顺序补发。",
+        "{backlog} events have not reached the MQTT broker yet (alarm at {alarm}). They are "
+        "kept on this kiosk and sent in order once the broker accepts them.",
+    ),
+    "mqtt_backlog_cleared": (
+        "待发送的事件已全部送达消息服务器，谢谢。", "All queued events have reached the MQTT broker.",
+    ),
     # --- MQTT: remote commands, Home Assistant discovery, kiosk monitor (issue 12) ---------
     "ha_model": ("取号机", "Take-a-number kiosk"),
     "ha_waiting": ("{prefix} {name_zh} 等候人数", "{prefix} {name_en} waiting"),
@@ -372,11 +653,38 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "ha_people_unit": ("人", "people"),
     "ha_events_unit": ("条", "events"),
     "ha_tickets_unit": ("张", "tickets"),
+    "mon_title": ("网点 {branch} 的取号机（{broker}）", "Kiosks of branch {branch} ({broker})"),
+    "mon_kiosk": ("取号机", "kiosk"),
+    "mon_availability": ("在线", "online"),
+    "mon_printer": ("打印机", "printer"),
+    "mon_counters": ("窗口", "counters"),
+    "mon_waiting": ("等候", "waiting"),
+    "mon_outbox": ("待发送", "outbox"),
+    "mon_last_event": ("最近事件", "last event"),
+    "mon_online": ("在线", "online"),
+    "mon_offline": ("离线", "offline"),
+    "mon_unknown": ("未知", "unknown"),
+    "mon_ago": ("{age}前", "{age} ago"),
+    "mon_none_yet": (
+        "暂未收到本网点任何取号机的消息，请稍候，或核对服务器地址、前缀和网点代码。",
+        "No kiosk of this branch has been heard from yet. Please wait a moment, or check "
+        "the broker address, the prefix and the branch code.",
+    ),
+    "mon_connect_failed": (
+        "抱歉，暂时无法连接 MQTT 服务器 {broker}（{detail}），请检查地址、用户名和密码后再试。",
+        "Sorry, the MQTT broker {broker} could not be reached ({detail}). Please check the "
+        "address, user name and password, then try again.",
+    ),
+    "mon_no_branch": (
+        "请用 --branch 指定网点代码，或用 --config 指定含 [branch] code 的配置文件。",
+        "Please give the branch code with --branch, or a config file with [branch] code "
+        "with --config.",
+    ),
     # --- end of MQTT ------------------------------------------------------------------------
     # --- touchscreen: hall board, staff panel, staff PIN (issue 13) ----------------------
     "hall_title": ("叫号信息", "Now calling"),
     "hall_call": ("{ticket} → {counter}号窗口", "{ticket} → Counter {counter}"),
-    "hall_call_please": ("请 {ticket} 号到 {counter} 号窗口办理", "Number {ticket}, please go to counter {counter}"),
+    "hall_to_counter": ("请到 {counter} 号窗口", "Number {ticket}, please go to counter {counter}"),
     "hall_recent": ("最近叫号", "Recent calls"),
     "hall_counters": ("窗口服务状态", "Counters"),
     "hall_no_calls": ("您好，欢迎光临，请取号后留意叫号", "Welcome. Please take a number and listen for your call"),

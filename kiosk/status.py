@@ -122,6 +122,12 @@ def _joined(s: State, v: ServiceView, preview: int) -> ServiceView:
                        v.open_counters, v.next_tickets)
 
 
+def _devices(s: State) -> dict[str, dict[str, str]]:
+    """Each device's status and detail, and ``since``: the time of the event that last
+    changed it (IT reads how long a printer has been out of paper)."""
+    return {k: {**v, "since": s.device_since.get(k, "")} for k, v in s.devices.items()}
+
+
 # Events after which everything is rebuilt: a new or corrected day, or a counter leaving
 # (its pinned customers move to other counters).
 _REBUILD = frozenset({ev.DAY_STARTED, ev.CLOCK_CORRECTED, ev.NUMBERS_RESTORED, ev.PAUSED,
@@ -139,7 +145,7 @@ def snapshot(s: State, preview: int = 5, prev: Status | None = None,
         return Status(s.day,
                       tuple(_service_view(s, p, preview) for p in s.config.services),
                       tuple(_counter_view(s, cid) for cid in s.counters),
-                      {k: dict(v) for k, v in s.devices.items()}, s.issued)
+                      _devices(s), s.issued)
     services: set[str] = set()
     joined: set[str] = set()  # services whose only change is an ordinary ticket at the back
     counters: set[int] = set()
@@ -159,7 +165,7 @@ def snapshot(s: State, preview: int = 5, prev: Status | None = None,
             counters.add(e.counter)  # and the wait estimate of each service it serves
             services.update(s.config.counters[e.counter].services)
         elif kind == ev.DEVICE_STATUS:
-            devices = {k: dict(v) for k, v in s.devices.items()}
+            devices = _devices(s)
     return Status(
         s.day,
         tuple(_service_view(s, v.prefix, preview) if v.prefix in services

@@ -75,13 +75,17 @@ class State:
     reinstated: int = 0
     counters: dict[int, CounterState] = field(default_factory=dict)
     devices: dict[str, dict[str, str]] = field(default_factory=dict)
+    # device -> ts of the event that last changed it; apart from ``devices``, whose
+    # entries decide() compares with a new report to keep only changes
+    device_since: dict[str, str] = field(default_factory=dict)
     rated: set[str] = field(default_factory=set)
     # [start, end) of the business day ``day``: instants inside need no calendar lookup
     window: tuple[datetime, datetime] | None = None
 
 
 def new_state(config: Config, day: str | None = None,
-              devices: dict[str, dict[str, str]] | None = None) -> State:
+              devices: dict[str, dict[str, str]] | None = None,
+              device_since: dict[str, str] | None = None) -> State:
     window = None
     if day is not None:
         window = hours.day_window(config.hours, config.branch.tz, date.fromisoformat(day))
@@ -94,6 +98,7 @@ def new_state(config: Config, day: str | None = None,
         last_number={s: 0 for s in config.services},
         counters={c.id: CounterState(c.id, status=c.start) for c in config.counters.values()},
         devices=dict(devices or {}),
+        device_since=dict(device_since or {}),
     )
 
 
@@ -159,7 +164,7 @@ def _carry(s: State, e: Event) -> State:
     """Apply ``clock_corrected``: the right day as its events left it, plus the hall as
     the wrong day left it (see :mod:`kiosk.core.correction`)."""
     if s.day != e.day:
-        s = new_state(s.config, e.day, s.devices)
+        s = new_state(s.config, e.day, s.devices, s.device_since)
     _raise_floor(s, e.data["floor"])
     for rec in e.data["counters"]:
         c = s.counters.get(rec["id"])
@@ -192,12 +197,12 @@ def _carry(s: State, e: Event) -> State:
 def _apply(s: State, e: Event) -> State:
     kind = e.type
     if kind == ev.DAY_STARTED:
-        return new_state(s.config, e.day, s.devices)
+        return new_state(s.config, e.day, s.devices, s.device_since)
     if kind == ev.CLOCK_CORRECTED:
         return _carry(s, e)
     if kind == ev.NUMBERS_RESTORED:
         if s.day != e.day:
-            s = new_state(s.config, e.day, s.devices)
+            s = new_state(s.config, e.day, s.devices, s.device_since)
         _raise_floor(s, e.data["floor"])
         return s
     # Events that name a ticket or a counter always carry it (decide() made them); ""
@@ -250,6 +255,7 @@ def _apply(s: State, e: Event) -> State:
     elif kind == ev.DEVICE_STATUS:
         s.devices[e.data["device"]] = {"status": e.data["status"],
                                        "detail": e.data.get("detail", "")}
+        s.device_since[e.data["device"]] = e.ts
     elif kind == ev.RATED:
         s.rated.add(tid)
     # ``reprinted`` changes nothing in the queue: it is there for the record, the

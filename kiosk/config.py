@@ -253,6 +253,7 @@ def from_dict(raw: dict[str, Any], source: Path | None = None) -> Config:
         services={s.prefix: s for s in f.services}, counters={c.id: c for c in f.counters},
         storage_path=storage_path, socket_path=socket_path, mqtt=mqtt, ui=ui,
         require_sync=f.clock.require_sync, sync_flag=sync_flag,
+        backups_keep=f.storage.backups_keep,
         drivers={name: raw[name] for name in DRIVER_SECTIONS if name in raw}, source=source,
         printer=f.printer, displays=f.displays, buttons=f.buttons, audio=f.audio)
 

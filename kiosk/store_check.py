@@ -31,7 +31,19 @@ _UNWRITABLE = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_PER
 
 
 def corrupt(path: Path | str, detail: str) -> StoreCorruptError:
-    return StoreCorruptError(messages.text("store_corrupt", path=path, detail=detail))
+    """The refusal for a damaged store; it names the newest backup to restore."""
+    return StoreCorruptError(messages.text("store_corrupt", path=path, detail=detail)
+                             + messages.Bilingual("", " ") + restore_hint(Path(path)))
+
+
+def restore_hint(path: Path) -> messages.Bilingual:
+    """Which backup to restore, and how (or that there is none)."""
+    from kiosk import backup  # standard library only; kept out of the store's import
+
+    newest = backup.newest(path)
+    if newest is None:
+        return messages.text("store_restore_none", dir=backup.backups_dir(path))
+    return messages.text("store_restore_newest", backup=newest, name=newest.name)
 
 
 def unwritable(path: Path | str, detail: str) -> StoreUnwritableError:

@@ -255,7 +255,8 @@ def from_dict(raw: dict[str, Any], source: Path | None = None) -> Config:
         require_sync=f.clock.require_sync, sync_flag=sync_flag,
         backups_keep=f.storage.backups_keep,
         drivers={name: raw[name] for name in DRIVER_SECTIONS if name in raw}, source=source,
-        printer=f.printer, displays=f.displays, buttons=f.buttons, audio=f.audio)
+        printer=f.printer, displays=f.displays, buttons=f.buttons, audio=f.audio,
+        report=f.report)
 
 
 def load(path: str | Path | None = None) -> Config:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         DisplaySpec,
         MqttSettings,
         PrinterSettings,
+        ReportSettings,
         UiSettings,
     )
 
@@ -268,6 +269,7 @@ class Config:
     displays: tuple[DisplaySpec, ...] | None = None
     buttons: ButtonsSpec | None = None
     audio: AudioSpec | None = None
+    report: ReportSettings | None = None  # None: the [report] defaults
 
     def __post_init__(self) -> None:
         by_service = {

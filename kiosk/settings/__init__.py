@@ -29,11 +29,12 @@ from kiosk.settings.buttons import ButtonsSpec, CounterButtons, Timing
 from kiosk.settings.display import DisplaySpec, check_displays
 from kiosk.settings.printer import Endpoint, PrinterSettings
 from kiosk.settings.remote import MqttSettings, UiSettings
+from kiosk.settings.report import ReportSettings
 
 Displays = Annotated[tuple[DisplaySpec, ...], rule("must be a list of [[displays]] tables")]
 
 __all__ = ["AudioSpec", "ButtonsSpec", "ConfigFile", "CounterButtons", "DisplaySpec",
-           "Displays", "Endpoint", "MqttSettings", "PrinterSettings", "Timing", "UiSettings"]
+           "Displays", "Endpoint", "MqttSettings", "PrinterSettings", "ReportSettings", "Timing", "UiSettings"]
 
 
 class ConfigFile(Section, frozen=True):
@@ -51,6 +52,7 @@ class ConfigFile(Section, frozen=True):
         "must be a non-empty list of [[counters]] tables", min_length=1)]
     mqtt: MqttSettings = field(default_factory=MqttSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
     # hardware: None (absent) runs the driver's stand-in
     printer: PrinterSettings | None = None
     displays: Displays | None = None

@@ -7,18 +7,27 @@ random payloads (Hypothesis) must each get exactly one error reply and never be 
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from paho.mqtt.enums import CallbackAPIVersion
 
+from kiosk import bootstrap
 from kiosk import commands as c
+from kiosk.clock import FakeClock
 from kiosk.core import Rejected
 from kiosk.events import Event
 from kiosk.mqtt.commands import ACTIONS, MAX_PAYLOAD, CommandHandler
 from kiosk.service import Accepted
+from tests.mosquitto import Broker
+from tests.support import OFFICE, at, make_config, wait_for
 
 ISSUED = Event(type="issued", ts="2026-11-25T09:00:00+08:00", day="2026-11-25", ticket="A001",
                service="A", counter=None, source="mqtt", data={"ahead": 0}, seq=7)
@@ -238,3 +247,45 @@ def test_arbitrary_json_never_raises_and_only_valid_commands_are_queued(action: 
             if isinstance(args.get(k), str):
                 args[k] = args[k].upper()
         assert cmd == c.from_wire({"cmd": action, "args": args})
+
+
+# --- end to end: a real broker, a real kiosk ------------------------------------------------
+
+
+def test_cmd_issue_through_a_real_broker_and_kiosk(tmp_path: Path, broker: Broker) -> None:
+    cfg = make_config(tmp_path, hours=OFFICE, branch={"code": "east-city", "device_id": "k1"},
+                      mqtt={"url": broker.url})
+    kiosk = bootstrap.build(cfg, clock=FakeClock(at(2026, 11, 23, 10)), control=False)
+    replies: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+    subscribed = threading.Event()
+    pc = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    pc.on_message = lambda _c, _u, m: replies.put(m)
+    pc.on_subscribe = lambda *_a: subscribed.set()
+    pc.on_connect = lambda cl, *_a: cl.subscribe("kiosk/east-city/k1/reply", qos=1)
+    pc.connect(broker.host, broker.port)
+    pc.loop_start()
+    kiosk.start()
+    try:
+        assert subscribed.wait(10)
+        wait_for(lambda: kiosk.service.status.devices.get("mqtt", {}).get("status") == "ok",
+                 timeout=10)
+        cmd = "kiosk/east-city/k1/cmd/"
+        pc.publish(cmd + "issue", b'{"service": "a", "request_id": "pc-1"}', qos=1)
+        r = json.loads(replies.get(timeout=10).payload)
+        assert (r["request_id"], r["ok"], r["code"]) == ("pc-1", True, "ok")
+        issued = [e for e in r["events"] if e["type"] == "issued"]
+        assert [(e["ticket"], e["source"]) for e in issued] == [("A001", "mqtt")]
+        pc.publish(cmd + "call-next", b'{"counter": "1", "request_id": "pc-2"}', qos=1)
+        r = json.loads(replies.get(timeout=10).payload)
+        assert (r["request_id"], r["ok"], r["code"]) == ("pc-2", False, "bad_command")
+        pc.publish(cmd + "call-next", b'{"counter": 3, "request_id": "pc-3"}', qos=1)
+        r = json.loads(replies.get(timeout=10).payload)  # counter 3 serves B only
+        assert (r["request_id"], r["ok"], r["code"]) == ("pc-3", False, "queue_empty")
+        assert "3" in r["message"]["zh"] and "counter 3" in r["message"]["en"]
+        # nothing but the one issue changed the queue
+        assert kiosk.service.status.issued_today == 1
+        assert kiosk.service.status.service("A").waiting == 1  # type: ignore[union-attr]
+    finally:
+        kiosk.stop()
+        pc.disconnect()
+        pc.loop_stop()

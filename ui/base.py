@@ -24,6 +24,9 @@ commands with ``self.app_link.send(cmd, args, on_reply)``: it never blocks, and
 size factor for ``.kv`` files (see :mod:`ui.theme`), ``go(name)`` shows a screen and
 ``home()`` the mode's first screen.
 
+``BiLabel`` (a Label that wraps to its width and is as tall as its text) is defined here
+for every ``.kv`` file.
+
 Words: every string comes from :mod:`kiosk.messages` (``app.t(key, **params)`` gives a
 ``Bilingual``), Chinese first, English beneath.
 """
@@ -32,10 +35,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kivy.lang import Builder
 from kivy.uix.screenmanager import Screen
 
 if TYPE_CHECKING:
     from ui.link import CoreLink
+
+# Shared by every .kv file: a label that wraps to its width and is as tall as its text.
+Builder.load_string("""
+<BiLabel@Label>:
+    text_size: self.width, None
+    size_hint_y: None
+    height: self.texture_size[1]
+    halign: "center"
+""")
 
 
 class KioskScreen(Screen):

@@ -17,6 +17,12 @@ file by the loader.
     customer_size = "1080x1920"
     rotation = 90
     staff_pin_hash = "scrypt$16384$8$1$...$..."  # kiosk hash-pin
+
+    [[ui.elsewhere]]                 # a service not offered here: where it is
+    name_zh = "车险理赔定损"
+    name_en = "Motor claim assessment"
+    where_zh = "城西支公司（西湖路 8 号）"
+    where_en = "the West branch, 8 Xihu Road"
 """
 
 from __future__ import annotations
@@ -135,6 +141,31 @@ Courtesy = Annotated[str, rule("must be 1-200 characters", "or leave it out for 
                                "standard wording", pattern=r"(?s)\A\s*\S.{0,199}\Z")]
 
 
+ElseText = Annotated[str, rule("must be 1-60 characters", pattern=r"(?s)\A\s*\S.{0,59}\Z")]
+
+
+class Elsewhere(Section, frozen=True):
+    """A service this branch does not offer, listed on the customer screen: touching it
+    apologises and says where it is offered (``[[ui.elsewhere]]``)."""
+
+    name_zh: ElseText
+    name_en: ElseText
+    where_zh: ElseText  # e.g. "城西支公司（西湖路 8 号）"
+    where_en: ElseText
+
+    def __post_init__(self) -> None:
+        for name in ("name_zh", "name_en", "where_zh", "where_en"):
+            set_field(self, name, getattr(self, name).strip())
+            _polite(name, getattr(self, name))
+
+
+def _polite(key: str, text: str) -> None:
+    for phrase in FORBIDDEN_PHRASES:
+        if phrase in text:
+            raise ConfigError(key, f"contains {phrase!r}, a phrase the service norms "
+                              "forbid", "say what the customer can do instead, e.g. 请稍候 / 谢谢")
+
+
 FollowId = Annotated[str, rule("{value!r} may only use letters, digits, '_' and '-'",
                                "the device_id of the kiosk this hall board follows",
                                pattern=pattern("[a-zA-Z0-9_-]{1,64}"))]
@@ -155,6 +186,8 @@ class UiSettings(Section, frozen=True):
     # --mqtt) which kiosk of this branch it follows; None: this config's device_id
     hall_highlight_s: Annotated[int, Meta(ge=1, le=30)] = 6
     hall_follow: FollowId | None = None
+    elsewhere: Annotated[tuple[Elsewhere, ...], rule(
+        "may list at most 6 services", max_length=6)] = ()  # not offered here
 
     def __post_init__(self) -> None:
         if self.staff_pin_hash is not None and (why := staffpin.problem(self.staff_pin_hash)):
@@ -164,10 +197,6 @@ class UiSettings(Section, frozen=True):
             if text is None:
                 continue
             set_field(self, name, text.strip())
-            for phrase in FORBIDDEN_PHRASES:
-                if phrase in text:
-                    raise ConfigError(name, f"contains {phrase!r}, a phrase the service "
-                                      "norms forbid", "say what the customer can do instead, "
-                                      "e.g. 请稍候 / 谢谢")
+            _polite(name, text)
         if self.font is not None:
             check_path("font", self.font)

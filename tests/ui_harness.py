@@ -1,0 +1,455 @@
+"""Real Kivy windows under Xvfb, driven by real touch events, with a real core behind.
+
+Kivy makes one window per process, so each scenario runs in its own process::
+
+    python -m tests.ui_harness <scenario> <out_dir> --config C --size WxH [--mode M]
+
+It builds the real app (:class:`ui.app.KioskApp`, as ``kiosk ui`` does), steps a scenario
+(a generator in :data:`SCENARIOS`) once per frame, dispatches touches through Kivy's
+event loop at the widgets' window positions (``kivy.tests.common.UnitTestTouch``), saves
+screenshots as PNG, and exits 0, or 1 with the traceback on stderr.
+
+A scenario that needs the core stopped or started prints ``@<request>`` on stdout and
+waits (frames keep coming) for the test to answer ``done`` on stdin; see
+:class:`UiRun`. Frames are counted from Window's ``on_flip`` (after each buffer swap).
+
+Pytest side: :class:`Xvfb` (own display number, stopped by PID) and :class:`UiRun`
+(the scenario process, killed by PID if it outlives its timeout).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts" / "ui"
+Step = Generator[None, None, None]
+
+# ------------------------------------------------------------------ the pytest side
+
+
+class Xvfb:
+    """An X server of our own on a free display number; ``stop()`` by PID."""
+
+    def __init__(self, size: str = "1920x1920x24") -> None:
+        self.size = size
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.display = ""
+
+    def start(self) -> Xvfb:
+        for n in range(140, 400):
+            if Path(f"/tmp/.X{n}-lock").exists() or Path(f"/tmp/.X11-unix/X{n}").exists():
+                continue
+            proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", self.size,
+                                     "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE)
+            end = time.monotonic() + 10
+            while time.monotonic() < end and proc.poll() is None:
+                if Path(f"/tmp/.X11-unix/X{n}").exists():
+                    self.proc, self.display = proc, f":{n}"
+                    return self
+                time.sleep(0.02)
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(5)
+        raise RuntimeError("no free X display number for Xvfb")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
+
+
+def ui_env(display: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY",)}
+    env.update(DISPLAY=display, PYTHONUNBUFFERED="1", KIVY_NO_ARGS="1",
+               KIVY_LOG_MODE="PYTHON", LIBGL_ALWAYS_SOFTWARE="1")
+    return env
+
+
+class UiRun:
+    """One scenario process. ``handlers`` answer its ``@request`` lines (each returns
+    when the request is done); ``wait()`` returns its exit code and output."""
+
+    def __init__(self, display: str, scenario: str, out: Path, config: Path, size: str,
+                 mode: str = "customer", extra: tuple[str, ...] = ()) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        self.out = out
+        self.log = out / f"{scenario}-{size}.log"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.ui_harness", scenario, str(out), "--config",
+             str(config), "--size", size, "--mode", mode, *extra],
+            cwd=ROOT, env=ui_env(display), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, bufsize=1)
+
+    def wait(self, handlers: dict[str, Callable[[], None]] | None = None,
+             timeout: float = 120.0) -> tuple[int, str]:
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def read() -> None:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                lines.put(line)
+            lines.put(None)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        out: list[str] = []
+        end = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    line = lines.get(timeout=max(0.0, end - time.monotonic()))
+                except queue.Empty:
+                    raise AssertionError(f"UI scenario hung:\n{''.join(out)[-4000:]}") from None
+                if line is None:
+                    break
+                out.append(line)
+                if line.startswith("@"):
+                    name = line[1:].strip()
+                    (handlers or {})[name]()
+                    self.proc.stdin.write("done\n")
+                    self.proc.stdin.flush()
+            code = self.proc.wait(10)
+        finally:
+            self.kill()
+        text = "".join(out)
+        self.log.write_text(text, encoding="utf-8")
+        return code, text
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+        for f in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                if f is not None:
+                    f.close()
+
+
+def core_config(tmp: Path, printer_url: str = "dummy://", extra: str = "") -> Path:
+    """A kiosk config in ``tmp`` (the KioskProcess one, with ``printer_url``)."""
+    from tests.kiosk_proc import CONFIG
+
+    text = CONFIG.format(tmp=tmp).replace('url = "dummy://"', f'url = "{printer_url}"')
+    path = tmp / "kiosk.toml"
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------ the scenario side
+
+
+class Driver:
+    """What a scenario uses: the app, frames, touches, screenshots, the test's help."""
+
+    def __init__(self, app: Any, out: Path, size: str) -> None:
+        from kivy.core.window import Window
+
+        self.app, self.out, self.size = app, out, size
+        self.window = Window
+        self.frames = 0
+        Window.bind(on_flip=self._flip)
+        self._answers: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._stdin, daemon=True).start()
+
+    def _flip(self, *_: Any) -> None:
+        self.frames += 1
+
+    def _stdin(self) -> None:
+        for line in sys.stdin:
+            self._answers.put(line.strip())
+
+    # --- waiting -----------------------------------------------------------------------
+    def frame(self, n: int = 1) -> Step:
+        for _ in range(n):
+            yield
+
+    def until(self, cond: Callable[[], bool], what: str, timeout: float = 15.0) -> Step:
+        end = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > end:
+                raise AssertionError(f"timed out waiting for {what}")
+            yield
+
+    def seconds(self, s: float) -> Step:
+        end = time.monotonic() + s
+        while time.monotonic() < end:
+            yield
+
+    def ask_test(self, request: str, timeout: float = 60.0) -> Step:
+        """Ask the test to do ``request`` (stop-core, start-core...); frames go on."""
+        print(f"@{request}", flush=True)
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                if self._answers.get_nowait() == "done":
+                    return
+            except queue.Empty:
+                pass
+            if time.monotonic() > end:
+                raise AssertionError(f"the test did not answer {request}")
+            yield
+
+    # --- touching ----------------------------------------------------------------------
+    def tap(self, widget: Any, hold: float = 0.0) -> Step:
+        """A real touch at the widget's centre, through Kivy's event loop."""
+        from kivy.tests.common import UnitTestTouch
+
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        if hold:
+            yield from self.seconds(hold)
+        else:
+            yield
+        touch.touch_up()
+        yield
+
+    def tap_at(self, x: float, y: float) -> Step:
+        from kivy.tests.common import UnitTestTouch
+
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        yield
+        touch.touch_up()
+        yield
+
+    # --- looking -----------------------------------------------------------------------
+    def shot(self, name: str) -> Step:
+        """Screenshot of the window (after two frames, so the last change is drawn)."""
+        yield from self.frame(3)
+        path = self.out / f"{name}-{self.size}.png"
+        self.window.screenshot(name=str(path))
+        # Window.screenshot numbers its files (name0001.png): give it our name
+        made = sorted(self.out.glob(f"{name}-{self.size}*.png"), key=os.path.getmtime)
+        if made and made[-1] != path:
+            made[-1].replace(path)
+        print(f"screenshot {path}", flush=True)
+
+    def screen(self, name: str) -> Any:
+        return self.app.sm.get_screen(name)
+
+
+# --- scenarios ------------------------------------------------------------------------
+
+
+def _home(d: Driver) -> Step:
+    yield from d.until(lambda: d.app.sm.current == "customer" and d.screen("customer")._cards,
+                       "the customer screen with its cards", 30)
+
+
+def take(d: Driver) -> Step:
+    """Tap a service, wait for the confirmation, screenshot both."""
+    yield from _home(d)
+    yield from d.shot("start")
+    cust = d.screen("customer")
+    yield from d.tap(cust._cards["B"])
+    yield from d.until(lambda: d.app.sm.current == "confirm", "the confirmation")
+    conf = d.screen("confirm")
+    assert conf.number.startswith("B"), conf.number
+    assert len(conf.documents) == 4, conf.documents  # the complete list, at once
+    yield from d.shot("confirm")
+    print(f"ticket {conf.number}", flush=True)
+    # a tap within the first second does not return; one after it does
+    yield from d.tap_at(10, 10)
+    assert d.app.sm.current == "confirm"
+    yield from d.seconds(1.1)
+    yield from d.tap_at(10, 10)
+    yield from d.until(lambda: d.app.sm.current == "customer", "back to the start")
+
+
+def double(d: Driver) -> Step:
+    """Two quick taps, then a held finger: one ticket each time."""
+    yield from _home(d)
+    cust = d.screen("customer")
+    card = cust._cards["A"]
+    yield from d.tap(card)
+    yield from d.tap(card)  # the second tap of a double tap, a frame later
+    yield from d.until(lambda: d.app.sm.current == "confirm", "the confirmation")
+    first = d.screen("confirm").number
+    yield from d.seconds(0.3)
+    print(f"ticket {first} issued {cust.issued} ignored {cust.ignored}", flush=True)
+    assert cust.issued == 1 and cust.ignored >= 1, (cust.issued, cust.ignored)
+    d.screen("confirm").back()
+    yield from d.until(lambda: d.app.sm.current == "customer", "the start")
+    yield from d.seconds(1.1)
+    yield from d.tap(card, hold=1.5)  # a finger left on the card
+    yield from d.until(lambda: d.app.sm.current == "confirm", "the confirmation")
+    yield from d.seconds(0.5)
+    assert cust.issued == 2, cust.issued
+    print(f"issued {cust.issued}", flush=True)
+
+
+def restart(d: Driver) -> Step:
+    """Core stopped: the calm waiting screen; core back: the start screen again."""
+    yield from _home(d)
+    before = d.frames
+    yield from d.ask_test("stop-core")
+    yield from d.until(lambda: d.app.sm.current == "waiting", "the waiting screen")
+    yield from d.shot("waiting")
+    yield from d.ask_test("start-core")
+    yield from d.until(lambda: d.app.sm.current == "customer", "the start screen again", 30)
+    assert d.frames > before + 10, (before, d.frames)
+    print(f"frames {before} -> {d.frames}", flush=True)
+    yield from d.seconds(1.1)
+    yield from d.tap(d.screen("customer")._cards["C"])
+    yield from d.until(lambda: d.app.sm.current == "confirm", "a ticket after the restart")
+    print(f"ticket {d.screen('confirm').number}", flush=True)
+
+
+def paper(d: Driver) -> Step:
+    """The printer is out of paper: the number-on-screen message, kept longer."""
+    yield from _home(d)
+    yield from d.tap(d.screen("customer")._cards["A"])
+    yield from d.until(lambda: d.app.sm.current == "confirm", "the confirmation")
+    conf = d.screen("confirm")
+    yield from d.until(lambda: conf.not_printed, "the not-printed notice", 20)
+    assert conf.number in conf.failed_zh and conf.number in conf.failed_en
+    assert conf.left > 8, conf.left
+    yield from d.shot("not-printed")
+    print(f"ticket {conf.number} not printed; back in {conf.left} s", flush=True)
+
+
+def frames(d: Driver) -> Step:
+    """Frames keep coming while a ticket goes to a hung printer and while the core
+    restarts (counted, not timed)."""
+    yield from _home(d)
+    yield from d.tap(d.screen("customer")._cards["A"])
+    yield from d.until(lambda: d.app.sm.current == "confirm", "the confirmation")
+    start = d.frames
+    yield from d.seconds(2.0)  # the printer thread is stuck on the hung printer now
+    during_hang = d.frames - start
+    start = d.frames
+    yield from d.ask_test("restart-core")
+    during_restart = d.frames - start
+    yield from d.until(lambda: d.app.sm.current in ("customer", "confirm")
+                       and d.app.link.online, "the core back", 30)
+    print(f"frames during hang {during_hang}, during restart {during_restart}", flush=True)
+    assert during_hang > 5 and during_restart > 5, (during_hang, during_restart)
+
+
+def screens(d: Driver) -> Step:
+    """The start screen and the longest confirmation (A1000, a four-line list, the
+    longest service name), for looking at; and the closed panel."""
+    yield from _home(d)
+    yield from d.shot("start")
+    conf = d.screen("confirm")
+    status = d.app.status
+    event = {"type": "issued", "ticket": "A1000", "service": "A",
+             "data": {"ahead": 12, "service_zh": "业务办理", "service_en": "Underwriting"}}
+    conf.show_ticket(event, status)
+    d.app.go("confirm")
+    yield from d.shot("confirm-A1000")
+    event = {"type": "issued", "ticket": "B012", "service": "B",
+             "data": {"ahead": 2, "service_zh": "理赔", "service_en": "Claims"}}
+    conf.show_ticket(event, status)
+    conf._mark_not_printed()
+    yield from d.shot("confirm-B012-not-printed")
+    event = {"type": "issued", "ticket": "C100", "service": "C", "data": {"ahead": 0}}
+    conf.show_ticket(event, status)
+    yield from d.shot("confirm-C100")
+    conf.back()
+    cust = d.screen("customer")
+    cust._show_panel("closed", d.app.t("ui_closed_title"),
+                     d.app.t("ui_closed_next", next_open_zh="明天 08:30 ",
+                             next_open_en="tomorrow at 08:30"))
+    yield from d.shot("closed")
+    cust.panel = ""
+    cust.notice(d.app.t("ui_elsewhere"),
+                d.app.t("ui_elsewhere_where", name_zh="车险理赔定损",
+                        name_en="Motor claim assessment", where_zh="城西支公司（西湖路 8 号）",
+                        where_en="the West branch, 8 Xihu Road"))
+    yield from d.shot("elsewhere")
+
+
+SCENARIOS: dict[str, Callable[[Driver], Step]] = {
+    "take": take, "double": double, "restart": restart, "paper": paper, "frames": frames,
+    "screens": screens,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("scenario", choices=sorted(SCENARIOS))
+    p.add_argument("out", type=Path)
+    p.add_argument("--config", required=True)
+    p.add_argument("--size", default="800x480")
+    p.add_argument("--mode", default="customer")
+    a = p.parse_args(argv)
+    import logging
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from kiosk import config as config_mod
+    from ui import main as ui_main
+
+    cfg = config_mod.load(a.config)
+    w, h = ui_main.parse_size(a.size)
+    home = ui_main.state_dir(cfg.storage_path)
+    os.environ["KIVY_HOME"] = str(home / "kivy")
+    ui_main._configure_kivy((w, h), False, 0)
+    from ui import theme
+
+    theme.register_fonts(cfg.ui.font, home / "fonts")
+    from kivy.clock import Clock
+
+    from ui.app import KioskApp
+
+    app = KioskApp(cfg, a.mode, cfg.socket_path, dev=True, state_dir=home)
+    result = {"code": 1}
+    holder: dict[str, Any] = {}
+
+    def step(_dt: float) -> bool:
+        if "gen" not in holder:
+            holder["driver"] = Driver(app, a.out, a.size)
+            holder["gen"] = SCENARIOS[a.scenario](holder["driver"])
+        try:
+            next(holder["gen"])
+        except StopIteration:
+            result["code"] = 0
+            app.stop()
+            return False
+        except Exception:
+            traceback.print_exc()
+            with contextlib.suppress(Exception):
+                holder["driver"].window.screenshot(name=str(a.out / f"{a.scenario}-failed.png"))
+            app.stop()
+            return False
+        return True
+
+    Clock.schedule_interval(step, 0)
+    app.run()
+    return result["code"]
+
+
+@contextlib.contextmanager
+def xvfb() -> Iterator[Xvfb]:
+    x = Xvfb().start()
+    try:
+        yield x
+    finally:
+        x.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

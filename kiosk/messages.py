@@ -795,6 +795,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # --- touchscreen: app, customer screen, confirmation (issue 13) ----------------------
     "ui_greeting": ("您好，欢迎光临", "Hello, welcome"),
     "ui_clock": ("{date} 周{weekday_zh} {time}", "{weekday_en} {date} {time}"),
+    "ui_date": ("{date} 周{weekday_zh}", "{weekday_en}"),
     "ui_weekdays": ("一 二 三 四 五 六 日", "Mon Tue Wed Thu Fri Sat Sun"),
     "ui_tap_hint": ("请点击所需业务取号", "Tap a service to take a number"),
     "ui_hotline": ("服务及投诉热线 {hotline}", "Service & complaints hotline {hotline}"),
@@ -815,7 +816,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "ui_counter_many": ("请留意 {counters} 号窗口叫号", "Please watch counters {counters}"),
     "ui_take_ticket": ("请取走凭条，谢谢您的耐心等候", "Please take your ticket. Thank you for waiting"),
     "ui_not_printed": ("凭条打印暂时不可用，请记下您的号码 {ticket}", "The ticket could not be printed. Please note your number {ticket}"),
-    "ui_staff_told": ("工作人员已收到通知，叫号照常进行", "Our staff have been told; your number will be called as usual"),
     "ui_returns_in": ("轻触屏幕返回（{seconds}）", "Tap to return ({seconds})"),
     "ui_please_wait": ("请稍候", "Please wait a moment"),
     "ui_please_wait_detail": ("取号服务正在准备，马上就好，谢谢您的耐心", "The kiosk is getting ready. Thank you for your patience"),
@@ -823,7 +823,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "ui_closed_next": ("{next_open_zh}开始办理，欢迎再来", "We open {next_open_en}. You are welcome to come back"),
     "ui_closed_unknown": ("营业时间请见大厅公告，欢迎再来", "Please see the opening hours posted in the hall"),
     "ui_clock_title": ("马上就可以取号", "Tickets will be available in a moment"),
-    "ui_sorry_title": ("抱歉", "Sorry"),
     "ui_dev_pause_reason": ("临时离开", "Stepping away"),
     "ui_preview": ("凭条预览", "Ticket preview"),
     "ui_no_screen": (

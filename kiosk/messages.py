@@ -692,7 +692,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "hall_serving": ("正在办理 {ticket}", "Serving {ticket}"),
     "hall_open": ("欢迎办理", "Open"),
     "hall_paused": ("暂停服务", "Paused"),
-    "hall_paused_redirect": ("暂停服务 → 请到{redirect}号窗口", "Paused → please go to counter {redirect}"),
+    "hall_paused_redirect": ("暂停服务 → 请到{redirect}号窗口", "Paused: please use counter {redirect}"),
     "hall_closed": ("未开放", "Closed"),
     "hall_courtesy": (
         "请留意叫号，过号的客户请到大堂服务台咨询。谢谢您的耐心等候，很高兴为您服务。",

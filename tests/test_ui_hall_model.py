@@ -36,7 +36,7 @@ def test_counter_rows_for_each_state() -> None:
     assert [r.id for r in rows] == [1, 2, 3, 4, 5]
     by = {r.id: r for r in rows}
     assert (by[1].state.zh, by[1].tone) == ("暂停服务 → 请到2号窗口", AMBER)
-    assert by[1].state.en == "Paused → please go to counter 2"
+    assert by[1].state.en == "Paused: please use counter 2"
     assert (by[2].state.zh, by[2].tone) == ("暂停服务", AMBER)
     assert (by[3].state.zh, by[3].tone) == ("正在办理 A011", SERVING)
     assert (by[3].serves.zh, by[3].serves.en) == ("业务办理 · 理赔", "Underwriting · Claims")
@@ -67,11 +67,11 @@ def test_highlight_window() -> None:
     assert board.highlighted(201.0)
 
 
-def test_keeps_six_and_ignores_repeats_and_other_events() -> None:
+def test_keeps_five_and_ignores_repeats_and_other_events() -> None:
     board = CallBoard()
     for i in range(1, 10):
         board.on_event(called(f"A{i:03}", 1, i), now=float(i))
-    assert [c.ticket for c in board.calls] == [f"A{i:03}" for i in range(9, 3, -1)]
+    assert [c.ticket for c in board.calls] == [f"A{i:03}" for i in range(9, 4, -1)]
     assert not board.on_event(called("A001", 1, 5), now=20.0)  # seq already seen
     assert not board.on_event({"type": "issued", "ticket": "A010", "seq": 10}, now=21.0)
     assert board.latest is not None and board.latest.ticket == "A009"

@@ -17,7 +17,7 @@ from kiosk import events as ev
 from kiosk.messages import Bilingual, text
 
 HIGHLIGHT_S = 6.0  # a new call is highlighted (and blinks) this long
-KEEP = 6  # the latest call and the five before it
+KEEP = 5  # the latest call and the four before it
 
 # tones: how a row is drawn
 NORMAL, SERVING, AMBER, GREY = "normal", "serving", "amber", "grey"
@@ -79,8 +79,8 @@ class Call:
 
     @property
     def sentence(self) -> Bilingual:
-        """The same call as a courteous sentence, under the big number."""
-        return text("hall_call_please", ticket=self.ticket, counter=self.counter)
+        """Where to go, under the big number: 请到 3 号窗口 / Number A012, please go..."""
+        return text("hall_to_counter", ticket=self.ticket, counter=self.counter)
 
 
 class CallBoard:

@@ -10,6 +10,7 @@ outage tests), with its persistence off, as a broker restart after a crash would
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -38,7 +39,10 @@ class Broker:
         self.log = self.dir / "mosquitto.log"
         self.proc: subprocess.Popen[bytes] | None = None
         lines = [f"listener {self.port} {self.host}", "persistence false",
-                 f"log_dest file {self.log}", "log_type all", "max_queued_messages 100000"]
+                 f"log_dest file {self.log}", "log_type all", "max_queued_messages 100000",
+                 # started as root, Mosquitto drops to user "mosquitto", who cannot read a
+                 # password or ACL file in the test's private directory: stay who we are
+                 f"user {pwd.getpwuid(os.getuid()).pw_name}"]
         if passwords:
             pw = self.dir / "passwd"
             pw.write_text("")

@@ -76,6 +76,31 @@ class Listener(Protocol):
     def message(self, msg: mqtt.MQTTMessage) -> None: ...
 
 
+class _NotConnectedNoise(logging.Filter):
+    """paho logs "Client is not connected" at error level on every turn of its loop
+    between two connection attempts; the link reports that state once, itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Client is not connected")
+
+
+_PAHO_LOG = logging.getLogger("kiosk.mqtt.paho")
+_PAHO_LOG.addFilter(_NotConnectedNoise())
+
+
+def _in_tls_handshake(exc: BaseException | None) -> bool:
+    """True if ``exc`` was raised inside the TLS handshake: a reset or an EOF there is a
+    TLS problem (e.g. mqtts:// to a plain listener), not an unreachable broker."""
+    if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+        return True
+    tb = exc.__traceback__ if exc else None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in ("do_handshake", "_ssl_wrap_socket"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def read_password(settings: MqttSettings) -> str | None:
     """The first line of ``password_file`` (None without one); OSError if unreadable."""
     if settings.password_file is None:
@@ -113,7 +138,7 @@ class Link:
                                   client_id=f"kiosk-{topics.branch}-{topics.device}",
                                   protocol=MQTTProtocolVersion.MQTTv5)
         c = self.client
-        c.enable_logger(logging.getLogger("kiosk.mqtt.paho"))
+        c.enable_logger(_PAHO_LOG)
         c.on_connect = self._guard(self._on_connect)
         c.on_connect_fail = self._on_connect_fail  # guards itself: it reads exc_info
         c.on_disconnect = self._guard(self._on_disconnect)
@@ -204,7 +229,7 @@ class Link:
             # paho calls this inside its ``except OSError`` block: the error is current
             exc = sys.exc_info()[1]
             error = f"{type(exc).__name__}: {exc}" if exc else "connection failed"
-            if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+            if _in_tls_handshake(exc):
                 self._report("error", "mqtt_tls_failed", error=error[:120])
             else:
                 self._report("offline", "mqtt_unreachable", error=error[:80])

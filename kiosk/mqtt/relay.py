@@ -11,10 +11,12 @@ the backlog alarm. Nothing else writes the outbox's ``sent`` column.
   reason)``; this thread then marks the acknowledged rows sent, a batch per durable
   transaction. A reason code of 0x80 or more (135 Not authorized: the broker's ACL) leaves
   the row unsent: the device ``mqtt.outbox`` turns ``error`` with the topic and the fix,
-  and the relay stops sending new rows for a back-off (2 s doubling to 60 s), then starts
-  again from the oldest unsent row. So a denial costs at most one window of publishes
-  per back-off, never a spin, and the order is kept: later events wait behind the
-  refused one, and the backlog alarm says so.
+  and the relay stops sending new rows for a back-off (2 s doubling to 60 s, or until the
+  next reconnect: a restarted broker may come with a mended ACL), then starts again from
+  the oldest unsent row. So a denial costs at most one window of publishes
+  per back-off, never a spin. Later events wait behind the refused one (those already in
+  flight with it may arrive first: consumers order by ``seq``). The alarm stays until
+  every refused row has been accepted.
 * **Nothing lost.** A row is unsent until its PUBACK is recorded; a restart (even after
   SIGKILL) starts again at the oldest unsent row. A row can therefore be published twice
   (its PUBACK arrived, the process died before the mark): consumers drop repeats by
@@ -97,6 +99,8 @@ class Relay:
         self._cursor = 0
         self._blocked_until: float | None = None  # after a denial
         self._backoff = BACKOFF_MIN_S
+        self._retry_now = False
+        self._refused_seqs: set[int] = set()  # refused and not yet accepted since
         self.backlog = 0
         self.alarm = alarmed
         self.sent = 0  # acknowledged since start (for the bench and the tests)
@@ -120,6 +124,7 @@ class Relay:
 
     def link_up(self) -> None:
         self._state_dirty = True  # the retained state again, with this session's id
+        self._retry_now = True  # a new connection may come with a mended ACL
         self._wake.set()
 
     def link_down(self) -> None:
@@ -182,6 +187,10 @@ class Relay:
             self._wake.clear()
 
     def _fill(self, box: Outbox, now: float) -> None:
+        if self._retry_now:
+            self._retry_now = False
+            if self._blocked_until is not None:
+                self._blocked_until = now
         if self._blocked_until is not None:
             if now < self._blocked_until or self._inflight:
                 return
@@ -230,14 +239,16 @@ class Relay:
             self._inflight_seqs.discard(seq)
             if reason < 0x80:
                 done.append(seq)
+                self._refused_seqs.discard(seq)
                 continue
             refused.append(seq)
+            self._refused_seqs.add(seq)
             if self._blocked_until is None:
                 self._refused(topic, f"{reason} {name}", now)
         box.mark_sent(done)
         box.mark_failed(refused)
         self.sent += len(done)
-        if done and not refused and self._blocked_until is None:
+        if done and not self._refused_seqs:
             self._backoff = BACKOFF_MIN_S
         if done or refused:
             self.backlog = max(0, self.backlog - len(done))
@@ -263,7 +274,7 @@ class Relay:
             log.error("MQTT: %s", detail)
             self._health.report("error", detail)
             self._state_dirty = True
-        elif (self.alarm and backlog <= self.alarm_at // 2 and self._blocked_until is None):
+        elif self.alarm and backlog <= self.alarm_at // 2 and not self._refused_seqs:
             self.alarm = False
             log.info("MQTT: %s", messages.en("mqtt_backlog_cleared"))
             self._health.report("ok", messages.en("mqtt_backlog_cleared"))

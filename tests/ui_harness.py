@@ -173,7 +173,14 @@ class Driver:
         threading.Thread(target=self._stdin, daemon=True).start()
 
     def _flip(self, *_: Any) -> None:
-        self.frames += 1
+        self.frames += 1  # drawn frames: Kivy draws only when something changed
+
+    @property
+    def ticks(self) -> int:
+        """Frames of Kivy's main loop (drawn or not): they stop if its thread blocks."""
+        from kivy.clock import Clock
+
+        return int(Clock.frames)
 
     def _stdin(self) -> None:
         for line in sys.stdin:
@@ -225,6 +232,14 @@ class Driver:
         touch.touch_up()
         yield
 
+    def tap_now(self, widget: Any) -> None:
+        """Touch down and up at once, within this frame."""
+        from kivy.tests.common import UnitTestTouch
+
+        touch = UnitTestTouch(*widget.to_window(*widget.center))
+        touch.touch_down()
+        touch.touch_up()
+
     def tap_at(self, x: float, y: float) -> Step:
         from kivy.tests.common import UnitTestTouch
 
@@ -256,6 +271,7 @@ class Driver:
 def _home(d: Driver) -> Step:
     yield from d.until(lambda: d.app.sm.current == "customer" and d.screen("customer")._cards,
                        "the customer screen with its cards", 30)
+    yield from d.frame(3)  # laid out: the cards are where they are drawn
 
 
 def take(d: Driver) -> Step:
@@ -283,8 +299,10 @@ def double(d: Driver) -> Step:
     yield from _home(d)
     cust = d.screen("customer")
     card = cust._cards["A"]
-    yield from d.tap(card)
-    yield from d.tap(card)  # the second tap of a double tap, a frame later
+    d.tap_now(card)
+    d.tap_now(card)  # a second tap before the answer: the screen's guard ignores it
+    yield
+    yield from d.tap(card)  # and one a frame later: the guard, or the confirmation, has it
     yield from d.until(lambda: d.app.sm.current == "confirm", "the confirmation")
     first = d.screen("confirm").number
     yield from d.seconds(0.3)
@@ -303,14 +321,17 @@ def double(d: Driver) -> Step:
 def restart(d: Driver) -> Step:
     """Core stopped: the calm waiting screen; core back: the start screen again."""
     yield from _home(d)
-    before = d.frames
+    drawn, ticks = d.frames, d.ticks
     yield from d.ask_test("stop-core")
     yield from d.until(lambda: d.app.sm.current == "waiting", "the waiting screen")
     yield from d.shot("waiting")
+    waiting_drawn, waiting_ticks = d.frames, d.ticks
     yield from d.ask_test("start-core")
     yield from d.until(lambda: d.app.sm.current == "customer", "the start screen again", 30)
-    assert d.frames > before + 10, (before, d.frames)
-    print(f"frames {before} -> {d.frames}", flush=True)
+    print(f"drawn {drawn} -> {waiting_drawn} -> {d.frames}, "
+          f"ticks {ticks} -> {waiting_ticks} -> {d.ticks}", flush=True)
+    assert drawn < waiting_drawn < d.frames  # the waiting screen, then the start, drawn
+    assert d.ticks > waiting_ticks + 5  # the loop ran on while the core was starting
     yield from d.seconds(1.1)
     yield from d.tap(d.screen("customer")._cards["C"])
     yield from d.until(lambda: d.app.sm.current == "confirm", "a ticket after the restart")
@@ -336,16 +357,18 @@ def frames(d: Driver) -> Step:
     yield from _home(d)
     yield from d.tap(d.screen("customer")._cards["A"])
     yield from d.until(lambda: d.app.sm.current == "confirm", "the confirmation")
-    start = d.frames
-    yield from d.seconds(2.0)  # the printer thread is stuck on the hung printer now
-    during_hang = d.frames - start
-    start = d.frames
-    yield from d.ask_test("restart-core")
-    during_restart = d.frames - start
-    yield from d.until(lambda: d.app.sm.current in ("customer", "confirm")
-                       and d.app.link.online, "the core back", 30)
-    print(f"frames during hang {during_hang}, during restart {during_restart}", flush=True)
-    assert during_hang > 5 and during_restart > 5, (during_hang, during_restart)
+    drawn, ticks = d.frames, d.ticks
+    yield from d.seconds(2.5)  # the printer thread is stuck on the hung printer now
+    hang = (d.frames - drawn, d.ticks - ticks)
+    drawn, ticks = d.frames, d.ticks
+    yield from d.ask_test("restart-core")  # the test stops and starts it; we go on
+    restart = (d.frames - drawn, d.ticks - ticks)
+    yield from d.until(lambda: d.app.sm.current == "customer" and d.app.link.online,
+                       "the core back", 30)
+    print(f"during the hang: drawn {hang[0]}, ticks {hang[1]}; during the restart: "
+          f"drawn {restart[0]}, ticks {restart[1]}", flush=True)
+    assert hang[0] >= 2 and hang[1] > 5, hang  # the countdown redrew every second
+    assert restart[0] >= 1 and restart[1] > 5, restart  # the waiting screen came
 
 
 def screens(d: Driver) -> Step:
@@ -386,6 +409,176 @@ SCENARIOS: dict[str, Callable[[Driver], Step]] = {
     "take": take, "double": double, "restart": restart, "paper": paper, "frames": frames,
     "screens": screens,
 }
+
+
+# --- the hall board and the staff panel (scenarios added by their screens' owner) -----
+STAFF_PIN = "2468"  # its hash goes into the test config's [ui] staff_pin_hash
+
+
+def _staff(d: Driver) -> Step:
+    yield from d.until(lambda: d.app.sm.current == "staff" and d.app.status is not None,
+                       "the staff panel", 30)
+
+
+def _type_pin(d: Driver, pin: str) -> Step:
+    staff = d.screen("staff")
+    yield from d.until(lambda: staff.pad.enabled and not staff.busy, "the PIN pad ready")
+    for ch in pin:
+        yield from d.tap(staff.pad.keys[ch])
+    yield from d.tap(staff.pad.keys["enter"])
+    yield from d.until(lambda: not staff.busy, "the PIN checked")
+
+
+def _tap_choice(d: Driver, zh: str) -> Step:
+    staff = d.screen("staff")
+    yield from d.until(lambda: staff.dialog is not None, "a question")
+    assert staff.dialog is not None
+    button = next(b for b in staff.dialog.ids.choices.children if b.zh == zh)
+    yield from d.tap(button)
+
+
+def pin_lockout(d: Driver) -> Step:
+    """Five wrong PINs lock the panel; even the right one is then refused."""
+    yield from _staff(d)
+    staff = d.screen("staff")
+    yield from d.shot("staff-pin")
+    for i in range(5):
+        yield from _type_pin(d, "1111")
+        print(f"attempt {i + 1}: {staff.message_en}", flush=True)
+    assert not staff.pad.enabled and "locked" in staff.message_en, staff.message_en
+    yield from d.shot("staff-pin-locked")
+    staff.pad.enabled = True  # as if the pad were tapped anyway: the lock still says no
+    yield from _type_pin(d, STAFF_PIN)
+    assert not staff.unlocked and "locked" in staff.message_en, staff.message_en
+    print(f"locked {staff.lock.remaining():.0f}", flush=True)
+
+
+def pin_still_locked(d: Driver) -> Step:
+    """A restarted UI: the lock is still there, the right PIN still refused."""
+    yield from _staff(d)
+    staff = d.screen("staff")
+    assert not staff.pad.enabled and "locked" in staff.message_en, staff.message_en
+    staff.pad.enabled = True
+    yield from _type_pin(d, STAFF_PIN)
+    assert not staff.unlocked, "unlocked during a lockout"
+    yield from d.shot("staff-pin-locked-after-restart")
+    print(f"still locked {staff.lock.remaining():.0f}", flush=True)
+
+
+def staff_pause(d: Driver) -> Step:
+    """Unlock, pause counter 2 (reason, then send its customers to counter 1)."""
+    yield from _staff(d)
+    staff = d.screen("staff")
+    yield from _type_pin(d, STAFF_PIN)
+    yield from d.until(lambda: staff.unlocked, "the panel unlocked")
+    yield from d.shot("staff-counters")
+    row = next(r for r in staff.ids.content.children if r.name_zh == "2号窗口")
+    pause = next(b for b in row.ids.actions.children if b.zh == d.app.zh("staff_pause"))
+    yield from d.tap(pause)
+    yield from d.shot("staff-pause-reason")
+    yield from _tap_choice(d, d.app.zh("staff_reason_break"))
+    yield from d.shot("staff-pause-redirect")
+    yield from _tap_choice(d, d.app.zh("staff_target_counter", counter=1))
+    yield from d.until(lambda: staff.last_reply is not None, "the pause answered")
+    assert staff.last_reply is not None and staff.last_reply["ok"], staff.last_reply
+    yield from d.until(lambda: any(c["id"] == 2 and c["status"] == "paused"
+                                   for c in staff.status["counters"]), "counter 2 paused")
+    yield from d.shot("staff-paused")
+    print("paused 2", flush=True)
+
+
+def staff_screens(d: Driver) -> Step:
+    """Every tab and a confirmation, for looking at."""
+    yield from _staff(d)
+    staff = d.screen("staff")
+    yield from _type_pin(d, STAFF_PIN)
+    yield from d.until(lambda: staff.unlocked, "the panel unlocked")
+    for tab in ("queue", "devices", "priority"):
+        staff.show_tab(tab)
+        yield from d.shot(f"staff-{tab}")
+    staff.show_tab("counters")
+    row = next(r for r in staff.ids.content.children if r.name_zh == "1号窗口")
+    close = next(b for b in row.ids.actions.children if b.zh == d.app.zh("staff_close"))
+    yield from d.tap(close)
+    yield from d.until(lambda: staff.dialog is not None, "the confirmation")
+    yield from d.shot("staff-confirm-close")
+    yield from _tap_choice(d, d.app.zh("staff_cancel"))
+    assert next(c for c in staff.status["counters"] if c["id"] == 1)["status"] != "closed"
+    print("cancelled", flush=True)
+
+
+def _hall(d: Driver) -> Step:
+    yield from d.until(lambda: d.app.sm.current == "hall" and d.app.status is not None,
+                       "the hall board", 30)
+
+
+def hall_paused(d: Driver) -> Step:
+    """The hall board shows counter 2 paused with its redirect (paused by the staff
+    panel in another UI process)."""
+    yield from _hall(d)
+    hall = d.screen("hall")
+    want = d.app.zh("hall_paused_redirect", redirect=1)
+
+    def rows() -> list[Any]:
+        return list(hall.ids.counters.children)
+
+    yield from d.until(lambda: any(r.state_zh == want for r in rows()), want, 30)
+    yield from d.shot("hall-paused")
+    print("hall shows " + want, flush=True)
+
+
+def hall_calls(d: Driver) -> Step:
+    """Calls made by the test appear as the latest call (highlighted), the one before
+    moves down; a recall is a call again."""
+    yield from _hall(d)
+    hall = d.screen("hall")
+    yield from d.ask_test("call")
+    yield from d.until(lambda: hall.ticket != "" and hall.highlight, "a highlighted call")
+    first = hall.ticket
+    yield from d.ask_test("call-again")
+    yield from d.until(lambda: hall.ticket not in ("", first), "the next call")
+    assert any(first in r for r in hall.recent), hall.recent
+    yield from d.shot("hall-calls")
+    yield from d.ask_test("recall-first")
+    yield from d.until(lambda: hall.ticket == first, "the recall on top")
+    yield from d.seconds(hall.board.highlight_s + 1)
+    assert not hall.highlight
+    yield from d.shot("hall-calls-settled")
+    print(f"latest {hall.ticket} recent {' '.join(hall.recent)}", flush=True)
+
+
+def hall_mqtt(d: Driver) -> Step:
+    """The board follows over MQTT (the config's broker); frames keep coming while the
+    broker is down, and the board comes back with it."""
+    from ui.mqtt_feed import feed_for
+
+    app = d.app
+    if app.link is not None:
+        app.link.stop()  # this board follows the broker, not a control socket
+    app.link = feed_for(app.kiosk_config, app._online, app._event, app._offline).start()
+    for screen in app.screens():
+        screen.app_link = app.link
+    yield from d.ask_test("publish-state")
+    yield from _hall(d)
+    yield from d.until(lambda: bool(d.screen("hall").ids.counters.children), "counter rows")
+    yield from d.shot("hall-mqtt")
+    yield from d.ask_test("stop-broker")
+    yield from d.until(lambda: app.sm.current == "waiting", "the waiting screen")
+    start = d.frames
+    yield from d.seconds(2.0)
+    down = d.frames - start
+    yield from d.ask_test("start-broker")
+    yield from d.until(lambda: app.sm.current == "hall", "the board back", 30)
+    print(f"frames while the broker was down {down}", flush=True)
+    assert down > 5, down
+    app.link.stop()
+
+
+SCENARIOS.update({
+    "pin_lockout": pin_lockout, "pin_still_locked": pin_still_locked,
+    "staff_pause": staff_pause, "staff_screens": staff_screens,
+    "hall_paused": hall_paused, "hall_calls": hall_calls, "hall_mqtt": hall_mqtt,
+})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,190 @@
+"""The customer screen in a real Kivy window under Xvfb, touched like a customer touches
+it, with a real ``kiosk run --headless`` behind it (scenarios: tests/ui_harness.py).
+
+Screenshots go to artifacts/ui/ (<scenario>-<size>.png).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from kiosk import config
+from kiosk.errors import ConfigError
+from tests.kiosk_proc import KioskProcess
+from tests.printer_fakes import FakeNetworkPrinter
+from tests.ui_harness import ARTIFACTS, UiRun, Xvfb, core_config
+from ui import theme
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    x = Xvfb().start()
+    try:
+        yield x.display
+    finally:
+        x.stop()
+
+
+@pytest.fixture
+def core(tmp_path: Path) -> Iterator[KioskProcess]:
+    k = KioskProcess(core_config(tmp_path)).start()
+    try:
+        yield k
+    finally:
+        k.ensure_stopped()
+
+
+def run(display: str, scenario: str, core: KioskProcess, size: str = "800x480",
+        **handlers: object) -> str:
+    ui = UiRun(display, scenario, ARTIFACTS, core.config, size)
+    code, out = ui.wait({k.replace("_", "-"): v for k, v in handlers.items()})  # type: ignore[misc]
+    assert code == 0, out[-5000:]
+    return out
+
+
+def value(out: str, word: str) -> str:
+    """The word after ``word`` on the scenario's last line that has it."""
+    line = [x for x in out.splitlines() if x.startswith(word + " ") or f" {word} " in x][-1]
+    parts = line.split()
+    return parts[parts.index(word) + 1]
+
+
+def test_a_touch_takes_a_ticket_and_it_is_in_the_queue(display: str,
+                                                         core: KioskProcess) -> None:
+    out = run(display, "take", core)
+    ticket = value(out, "ticket")
+    status = core.ask("status")["status"]
+    claims = next(s for s in status["services"] if s["prefix"] == "B")
+    assert claims["waiting"] == 1 and ticket in claims["next_tickets"]
+    assert status["issued_today"] == 1
+    assert (ARTIFACTS / "confirm-800x480.png").exists()
+
+
+def test_a_double_tap_and_a_held_finger_take_one_ticket_each(display: str,
+                                                               core: KioskProcess) -> None:
+    out = run(display, "double", core)
+    assert value(out, "issued") == "2"
+    status = core.ask("status")["status"]
+    assert status["issued_today"] == 2  # the core agrees: two touches series, two tickets
+    underwriting = next(s for s in status["services"] if s["prefix"] == "A")
+    assert underwriting["waiting"] == 2
+
+
+def test_the_core_away_shows_the_waiting_screen_and_the_ui_recovers(
+        display: str, core: KioskProcess) -> None:
+    def stop() -> None:
+        assert core.terminate() == 0
+
+    out = run(display, "restart", core, stop_core=stop, start_core=core.start)
+    ticket = value(out, "ticket")
+    assert ticket.startswith("C")
+    status = core.ask("status")["status"]
+    assert ticket in next(s for s in status["services"] if s["prefix"] == "C")["next_tickets"]
+    assert (ARTIFACTS / "waiting-800x480.png").exists()
+
+
+def test_out_of_paper_shows_the_number_to_note(display: str, tmp_path: Path) -> None:
+    printer = FakeNetworkPrinter("paper_out")
+    k = KioskProcess(core_config(tmp_path, printer.url)).start()
+    try:
+        out = run(display, "paper", k)
+        ticket = value(out, "ticket")
+        # the core committed the ticket although it did not print, and said so by field
+        events = k.ask("events")["data"]
+        assert any(e["type"] == "issued" and e["ticket"] == ticket for e in events)
+        assert any(e["type"] == "device_status" and e["ticket"] == ticket for e in events)
+    finally:
+        k.ensure_stopped()
+        printer.close()
+
+
+def test_frames_keep_coming_while_the_printer_hangs_and_the_core_restarts(
+        display: str, tmp_path: Path) -> None:
+    printer = FakeNetworkPrinter("hang")  # accepts, never answers
+    k = KioskProcess(core_config(tmp_path, printer.url)).start()
+
+    def restart() -> None:
+        k.terminate()
+        k.start()
+
+    try:
+        out = run(display, "frames", k, restart_core=restart)
+        assert "during the hang" in out
+    finally:
+        k.ensure_stopped()
+        printer.close()
+
+
+@pytest.mark.parametrize("size", ["800x480", "1920x1080", "1080x1920"])
+def test_screenshots_at_each_size(display: str, core: KioskProcess, size: str) -> None:
+    run(display, "screens", core, size)
+    w, h = (int(n) for n in size.split("x"))
+    for name in ("start", "confirm-A1000", "confirm-B012-not-printed", "confirm-C100",
+                 "closed", "elsewhere"):
+        with Image.open(ARTIFACTS / f"{name}-{size}.png") as im:
+            assert im.size == (w, h), (name, im.size)
+            # not a blank frame: the screen has drawn its colours
+            assert len(im.convert("RGB").getcolors(1 << 20) or ()) > 20, name
+
+
+# --------------------------------------------------------- no window needed for these
+
+
+def test_text_colours_are_at_least_7_to_1() -> None:
+    for what, (fg, bg) in theme.TEXT_PAIRS.items():
+        assert theme.contrast(fg, bg) >= 7.0, what
+
+
+def test_scale_follows_the_short_side_and_english_never_under_18() -> None:
+    assert theme.scale_for(800, 480) == 1.0
+    assert theme.scale_for(1920, 1080) == 2.25
+    assert theme.scale_for(1080, 1920) == 2.25
+    assert theme.en_size(24, 1.0) == 18  # 58 % would be 13.9
+    assert theme.en_size(60, 1.0) == pytest.approx(34.8)
+
+
+def test_the_screen_font_is_the_simplified_chinese_face(tmp_path: Path) -> None:
+    from PIL import ImageFont
+
+    regular, bold = theme.font_files(None, tmp_path)
+    for f in (regular, bold):
+        name = ImageFont.truetype(str(f), 20).getname()[0] or ""
+        assert name.endswith(" SC") or "Zen Hei" in name, name
+
+
+def _cfg(tmp_path: Path, text: str) -> config.Config:
+    head = f'[storage]\npath = "{tmp_path}/k.db"\n[control]\nsocket = "{tmp_path}/c.sock"\n'
+    f = tmp_path / "kiosk.toml"
+    f.write_text(head + text, encoding="utf-8")
+    return config.load(f)
+
+
+ELSEWHERE = """[[ui.elsewhere]]
+name_zh = "车险理赔定损"
+name_en = "Motor claim assessment"
+where_zh = "城西支公司（西湖路 8 号）"
+where_en = "the West branch, 8 Xihu Road"
+"""
+
+
+def test_services_offered_elsewhere_are_read_and_checked(tmp_path: Path) -> None:
+    assert _cfg(tmp_path, "").ui.elsewhere == ()
+    e = _cfg(tmp_path, ELSEWHERE).ui.elsewhere
+    assert len(e) == 1 and e[0].where_en == "the West branch, 8 Xihu Road"
+    for bad, key, word in [
+        (ELSEWHERE.replace('"车险理赔定损"', '""'), "ui.elsewhere[0].name_zh", "1-60"),
+        (ELSEWHERE.replace("城西支公司（西湖路 8 号）", "不清楚"), "ui.elsewhere[0].where_zh",
+         "forbid"),
+        (ELSEWHERE + 'colour = "red"\n', "ui.elsewhere[0].colour", "not a known setting"),
+        (ELSEWHERE.replace('where_en = "the West branch, 8 Xihu Road"\n', ""),
+         "ui.elsewhere[0].where_en", "missing"),
+        (ELSEWHERE * 7, "ui.elsewhere", "at most 6"),
+    ]:
+        with pytest.raises(ConfigError) as err:
+            _cfg(tmp_path, bad)
+        assert err.value.key == key, str(err.value)
+        assert word in str(err.value), str(err.value)

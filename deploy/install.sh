@@ -1,65 +1,255 @@
 #!/usr/bin/env bash
-# Install counter-kiosk as an appliance on Raspberry Pi OS (Bookworm) or Debian.
+# Install counter-kiosk as an appliance on Raspberry Pi OS Bookworm (64-bit) or Debian 12.
 #
-#   sudo ./deploy/install.sh            install or upgrade, then (re)start the service
+#   sudo ./deploy/install.sh              install or upgrade, then (re)start what changed
+#   sudo ./deploy/install.sh --dry-run    list every change it would make; change nothing
+#   sudo ./deploy/install.sh --root DIR   install into the system image at DIR (a chroot or
+#                                         a mounted SD card); starts nothing there
 #
-# What it does, idempotently:
-#   * Debian packages from deploy/apt-packages.txt (fonts, espeak-ng, sox, ALSA, ...)
-#   * a system user "kiosk" in the groups that own serial, GPIO, sound and printers
-#   * the code in /opt/counter-kiosk with its own virtualenv
-#   * /etc/counter-kiosk/kiosk.toml from the production sample, only if absent
-#     (an existing config is never overwritten; it is checked before the restart)
-#   * the default voice clip pack, generated with espeak-ng (recorded clips are kept)
-#   * systemd-timesyncd enabled, so the kiosk knows when its clock can be trusted
-#   * the udev rule for USB printers, and the systemd unit, enabled and started
+# Idempotent: every step looks first and acts only where something differs, so a second
+# run changes nothing and says so. What it sees to:
+#   * Debian packages from deploy/apt-packages.txt and deploy/apt-packages-pi.txt (only
+#     the missing ones)
+#   * a system user "kiosk" in no supplementary group: each unit grants its own
+#     (the core: serial, GPIO, sound, printers; the screen: video, render, input)
+#   * the code in /opt/counter-kiosk with its own virtualenv (Kivy from PyPI: its SDL2
+#     has the KMS/DRM driver, see docs/appliance.md)
+#   * /etc/counter-kiosk/kiosk.toml from the production sample, only if absent: an
+#     existing (edited) config is never overwritten
+#   * the voice clip pack, generated with espeak-ng if the directory is empty
+#   * udev rules (printer access, stable /dev/kiosk/* names), the journald size limit,
+#     the units (core, screen, daily backup timer), boot to the console, timesyncd
 set -euo pipefail
-[ "$(id -u)" -eq 0 ] || { echo "please run as root: sudo $0" >&2; exit 1; }
+
+usage() {
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit "${1:-2}"
+}
+
+ROOT=""
+DRY=0
+while [ $# -gt 0 ]; do
+    case $1 in
+        --root) [ $# -ge 2 ] || usage; ROOT=$2; shift 2 ;;
+        --root=*) ROOT=${1#--root=}; shift ;;
+        --dry-run|-n) DRY=1; shift ;;
+        -h|--help) usage 0 ;;
+        *) echo "unknown option: $1" >&2; usage ;;
+    esac
+done
+if [ -n "$ROOT" ]; then
+    [ -d "$ROOT" ] || { echo "--root $ROOT: no such directory" >&2; exit 2; }
+    ROOT=$(cd "$ROOT" && pwd)
+    [ "$ROOT" != / ] || ROOT=""
+fi
+if [ "$DRY" = 0 ] && [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then
+    echo "please run as root: sudo $0" >&2
+    exit 1
+fi
+
 src=$(cd "$(dirname "$0")/.." && pwd)
 PREFIX=${PREFIX:-/opt/counter-kiosk}
 ETC=/etc/counter-kiosk
 STATE=/var/lib/counter-kiosk
+UNITS="counter-kiosk.service counter-kiosk-ui.service counter-kiosk-backup.service
+counter-kiosk-backup.timer"
+ENABLE="counter-kiosk.service counter-kiosk-ui.service counter-kiosk-backup.timer"
+KIOSK_GROUPS="dialout gpio audio lp plugdev video render input"
+changes=0
+code_changed=0
+units_changed=0
+udev_changed=0
+journald_changed=0
+
+say() { printf '%s\n' "$*"; }
+
+# One line per change: "would:" with --dry-run, "change:" otherwise.
+change() {
+    changes=$((changes + 1))
+    if [ "$DRY" = 1 ]; then say "would: $*"; else say "change: $*"; fi
+}
+
+# Run a command that changes the target, unless this is a dry run.
+act() {
+    if [ "$DRY" = 0 ]; then "$@"; fi
+}
+
+# Run a program of the target system (its apt, its python) rather than this one's.
+in_root() {
+    if [ -n "$ROOT" ]; then chroot "$ROOT" "$@"; else "$@"; fi
+}
+
+systemctl_t() {
+    if [ -n "$ROOT" ]; then systemctl --root="$ROOT" "$@"; else systemctl "$@"; fi
+}
 
 packages() { grep -hvE '^\s*(#|$)' "$@"; }
-echo "== Debian packages"
-apt-get update -qq
-# shellcheck disable=SC2046
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    $(packages "$src/deploy/apt-packages.txt") systemd-timesyncd
 
-echo "== user kiosk"
-id kiosk >/dev/null 2>&1 || useradd --system --home-dir "$STATE" --shell /usr/sbin/nologin kiosk
-for g in dialout gpio audio lp plugdev video render input; do
-    getent group "$g" >/dev/null && usermod -aG "$g" kiosk
+gid_of() { awk -F: -v g="$1" '$1 == g { print $3 }' "$ROOT/etc/group" 2>/dev/null; }
+uid_of() { awk -F: -v u="$1" '$1 == u { print $3 }' "$ROOT/etc/passwd" 2>/dev/null; }
+
+# Owner and group by number, as the target knows them (its /etc, not this machine's).
+# Ownership is set only by root; a non-root --root run lays out files and modes only.
+own() {
+    local path=$1 user=$2 group=$3 uid gid
+    [ "$(id -u)" -eq 0 ] && [ -e "$path" ] || return 0
+    uid=$(uid_of "$user"); gid=$(gid_of "$group")
+    [ -n "$uid" ] && [ -n "$gid" ] || return 0
+    if [ "$(stat -c %u:%g "$path")" != "$uid:$gid" ]; then
+        change "owner of ${path#"$ROOT"} $user:$group"
+        act chown "$uid:$gid" "$path"
+    fi
+}
+
+# put SRC DEST MODE [USER GROUP]: install a file where its content or mode differs.
+put() {
+    local from=$1 to=$ROOT$2 mode=$3 user=${4:-root} group=${5:-root}
+    if [ -f "$to" ] && cmp -s "$from" "$to" && [ "$(stat -c %a "$to")" = "${mode#0}" ]; then
+        own "$to" "$user" "$group"
+        return 1
+    fi
+    change "install $2 (mode $mode)"
+    act install -D -m "$mode" "$from" "$to"
+    own "$to" "$user" "$group"
+    return 0
+}
+
+# dir PATH MODE [USER GROUP]: a directory with this mode.
+dir() {
+    local path=$ROOT$1 mode=$2 user=${3:-root} group=${4:-root}
+    if [ -d "$path" ] && [ "$(stat -c %a "$path")" = "${mode#0}" ]; then
+        own "$path" "$user" "$group"
+        return 0
+    fi
+    change "directory $1 (mode $mode)"
+    act mkdir -p "$path"
+    act chmod "$mode" "$path"
+    own "$path" "$user" "$group"
+}
+
+# A checksum of the source tree as it is copied (caches and the developer's venv left out).
+tree_sum() {
+    (cd "$src" && find . \( -name .git -o -name .venv -o -name __pycache__ -o -name artifacts \
+        -o -name '.*_cache' -o -name '*.egg-info' -o -name .tree.sha256 \) -prune \
+        -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
+}
+
+copy_tree() {
+    local to=$ROOT$PREFIX
+    mkdir -p "$to"
+    find "$to" -mindepth 1 -maxdepth 1 ! -name .venv -exec rm -rf {} +
+    tar -C "$src" --exclude=.git --exclude=.venv --exclude=__pycache__ --exclude=artifacts \
+        --exclude='.*_cache' --exclude='*.egg-info' -cf - . | tar -C "$to" -xf -
+}
+
+say "== Debian packages"
+missing=()
+for p in $(packages "$src/deploy/apt-packages.txt" "$src/deploy/apt-packages-pi.txt"); do
+    dpkg-query --admindir="$ROOT/var/lib/dpkg" -W -f='${Status}' "$p" 2>/dev/null \
+        | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    change "apt-get install ${missing[*]}"
+    act in_root apt-get update -qq
+    act in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${missing[@]}"
+fi
+
+say "== user kiosk"
+if [ -z "$(uid_of kiosk)" ]; then
+    change "add the system user kiosk (home $STATE, no login)"
+    act useradd ${ROOT:+--root "$ROOT"} --system --user-group --home-dir "$STATE" \
+        --shell /usr/sbin/nologin kiosk
+fi
+for g in $KIOSK_GROUPS; do
+    # an older install added kiosk to these; now each unit grants only what it needs
+    if awk -F: -v g="$g" '$1 == g { n = split($4, m, ","); for (i = 1; i <= n; i++)
+            if (m[i] == "kiosk") found = 1 } END { exit !found }' "$ROOT/etc/group"; then
+        change "remove kiosk from group $g (the units grant their own groups)"
+        act gpasswd ${ROOT:+--root "$ROOT"} -d kiosk "$g" >/dev/null
+    fi
 done
 
-echo "== code in $PREFIX"
-mkdir -p "$PREFIX"
-# copy the tree without the developer's venv, caches or git metadata
-tar -C "$src" --exclude=.venv --exclude=.git --exclude='__pycache__' --exclude=artifacts \
-    -cf - . | tar -C "$PREFIX" -xf -
-[ -x "$PREFIX/.venv/bin/python" ] || python3 -m venv "$PREFIX/.venv"
-"$PREFIX/.venv/bin/python" -m pip install -q --upgrade pip
-"$PREFIX/.venv/bin/python" -m pip install -q "$PREFIX"
-
-echo "== configuration in $ETC"
-install -d -m 0750 -o root -g kiosk "$ETC"
-if [ ! -f "$ETC/kiosk.toml" ]; then
-    install -m 0640 -o root -g kiosk "$src/kiosk/configs/production.sample.toml" "$ETC/kiosk.toml"
-    echo "   wrote $ETC/kiosk.toml from the sample: edit branch, hours and hardware"
+say "== code in $PREFIX"
+want=$(tree_sum)
+have=$(cat "$ROOT$PREFIX/.tree.sha256" 2>/dev/null || true)
+if [ "$want" != "$have" ]; then
+    change "copy the code to $PREFIX"
+    act copy_tree
+    code_changed=1
 fi
-"$PREFIX/.venv/bin/kiosk" check-config "$ETC/kiosk.toml"
+if [ ! -x "$ROOT$PREFIX/.venv/bin/python" ]; then
+    change "create the virtualenv $PREFIX/.venv"
+    act in_root python3 -m venv "$PREFIX/.venv"
+    code_changed=1
+fi
+if [ "$code_changed" = 1 ]; then
+    change "pip install ${PREFIX}[ui] into $PREFIX/.venv"
+    act in_root "$PREFIX/.venv/bin/python" -m pip install -q "${PREFIX}[ui]"
+    # written last: an interrupted install is redone next time
+    [ "$DRY" = 1 ] || printf '%s\n' "$want" > "$ROOT$PREFIX/.tree.sha256"
+fi
 
-echo "== voice clips"
-install -d -m 0700 -o kiosk -g kiosk "$STATE" "$STATE/clips"
-runuser -u kiosk -- "$PREFIX/.venv/bin/python" -m drivers.audio.clips "$STATE/clips"
+say "== configuration in $ETC"
+dir "$ETC" 0750 root kiosk
+if [ -f "$ROOT$ETC/kiosk.toml" ]; then
+    say "   $ETC/kiosk.toml exists: kept as it is"
+else
+    put "$src/kiosk/configs/production.sample.toml" "$ETC/kiosk.toml" 0640 root kiosk || true
+    say "   edit $ETC/kiosk.toml: branch, hours and hardware"
+fi
+if [ -z "$ROOT" ] && [ -x "$PREFIX/.venv/bin/kiosk" ]; then
+    "$PREFIX/.venv/bin/kiosk" check-config "$ETC/kiosk.toml" >/dev/null
+fi
 
-echo "== clock, udev, systemd"
-systemctl enable --now systemd-timesyncd.service
-install -m 0644 "$src/deploy/99-counter-kiosk.rules" /etc/udev/rules.d/99-counter-kiosk.rules
-udevadm control --reload && udevadm trigger --subsystem-match=usb --subsystem-match=usbmisc
-install -m 0644 "$src/systemd/counter-kiosk.service" /etc/systemd/system/counter-kiosk.service
-systemctl daemon-reload
-systemctl enable counter-kiosk.service
-systemctl restart counter-kiosk.service
-systemctl --no-pager --lines=5 status counter-kiosk.service || true
-echo "== done. Try: sudo -u kiosk $PREFIX/.venv/bin/kiosk status"
+say "== state and voice clips in $STATE"
+dir "$STATE" 0700 kiosk kiosk
+dir "$STATE/clips" 0700 kiosk kiosk
+if [ -z "$(ls -A "$ROOT$STATE/clips" 2>/dev/null)" ]; then
+    change "generate the voice clips in $STATE/clips (espeak-ng)"
+    act in_root runuser -u kiosk -- "$PREFIX/.venv/bin/python" -m drivers.audio.clips \
+        "$STATE/clips"
+fi
+
+say "== udev, journald, systemd"
+if put "$src/deploy/99-counter-kiosk.rules" /etc/udev/rules.d/99-counter-kiosk.rules 0644; then
+    udev_changed=1
+fi
+if put "$src/deploy/journald-counter-kiosk.conf" \
+        /etc/systemd/journald.conf.d/counter-kiosk.conf 0644; then
+    journald_changed=1
+fi
+for u in $UNITS; do
+    if put "$src/systemd/$u" "/etc/systemd/system/$u" 0644; then units_changed=1; fi
+done
+if [ -z "$ROOT" ] && [ "$DRY" = 0 ]; then
+    [ "$units_changed" = 0 ] || systemctl daemon-reload
+    [ "$udev_changed" = 0 ] || { udevadm control --reload
+        udevadm trigger --subsystem-match=usb --subsystem-match=usbmisc --subsystem-match=tty; }
+    [ "$journald_changed" = 0 ] || systemctl restart systemd-journald
+fi
+for u in $ENABLE systemd-timesyncd.service; do
+    if ! systemctl_t is-enabled --quiet "$u" 2>/dev/null; then
+        change "enable $u"
+        act systemctl_t enable --quiet "$u"
+    fi
+done
+if [ "$(systemctl_t get-default 2>/dev/null)" != multi-user.target ]; then
+    # no desktop: a compositor would hold the display that the kiosk screen draws on
+    change "boot to the console (default target multi-user.target)"
+    act systemctl_t set-default multi-user.target
+fi
+
+if [ "$changes" = 0 ]; then
+    say "== nothing to change; counter-kiosk is installed as it should be"
+else
+    say "== $changes change(s)$([ "$DRY" = 1 ] && echo ' would be made; nothing was changed')"
+fi
+if [ -z "$ROOT" ] && [ "$DRY" = 0 ]; then
+    if [ "$changes" != 0 ]; then
+        systemctl restart counter-kiosk.service counter-kiosk-ui.service
+        systemctl start counter-kiosk-backup.timer
+    fi
+    systemctl --no-pager --lines=5 status counter-kiosk.service || true
+    say "== check it with: sudo $PREFIX/.venv/bin/kiosk doctor"
+fi

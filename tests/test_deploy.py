@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from kiosk import config
 from tests.kiosk_proc import write_config
 
@@ -17,9 +19,13 @@ ROOT = Path(__file__).parent.parent
 UNIT = ROOT / "systemd" / "counter-kiosk.service"
 
 
-def unit_keys() -> dict[str, list[str]]:
+UNITS = ("counter-kiosk.service", "counter-kiosk-ui.service", "counter-kiosk-backup.service",
+         "counter-kiosk-backup.timer")
+
+
+def unit_keys(unit: Path = UNIT) -> dict[str, list[str]]:
     keys: dict[str, list[str]] = {}
-    for line in UNIT.read_text().splitlines():
+    for line in unit.read_text().splitlines():
         if "=" in line and not line.startswith("#"):
             k, v = line.split("=", 1)
             keys.setdefault(k.strip(), []).append(v.strip())
@@ -56,20 +62,50 @@ def test_unit_paths_match_the_installer_and_the_production_config() -> None:
     assert str(cfg.drivers["audio"]["clips"]).startswith("/var/lib/counter-kiosk")
 
 
-def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", UNITS)
+def test_systemd_accepts_the_unit(tmp_path: Path, name: str) -> None:
     analyze = shutil.which("systemd-analyze")
     assert analyze, "systemd-analyze comes with the systemd package (deploy/apt-packages-test.txt)"
-    unit = tmp_path / "counter-kiosk.service"
     venv = Path(sys.executable).parent.parent
-    unit.write_text(UNIT.read_text().replace("/opt/counter-kiosk/.venv", str(venv)))
-    r = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True,
-                       timeout=60)
+    for other in UNITS:  # a timer is verified with the service it starts beside it
+        text = (ROOT / "systemd" / other).read_text()
+        (tmp_path / other).write_text(text.replace("/opt/counter-kiosk/.venv", str(venv)))
+    r = subprocess.run([analyze, "verify", str(tmp_path / name)], capture_output=True,
+                       text=True, timeout=60)
     problems = [ln for ln in r.stderr.splitlines() if "kiosk" in ln and "user" not in ln.lower()]
     assert r.returncode == 0 and not problems, r.stderr
 
 
+def test_the_screen_unit_never_takes_the_core_down_with_it() -> None:
+    ui = unit_keys(ROOT / "systemd" / "counter-kiosk-ui.service")
+    assert ui["ExecStart"][0].endswith("kiosk ui --fullscreen --config "
+                                       "/etc/counter-kiosk/kiosk.toml")
+    assert "counter-kiosk.service" in ui["After"][0].split()
+    assert ui["Wants"] == ["counter-kiosk.service"]
+    for propagating in ("Requires", "BindsTo", "PartOf", "Requisite", "PropagatesStopTo"):
+        assert propagating not in ui, propagating
+    core = unit_keys()
+    for key in ("Requires", "BindsTo", "Wants", "PartOf", "PropagatesStopTo"):
+        assert not any("ui" in v for v in core.get(key, [])), key
+    assert ui["Restart"] == ["always"] and ui["User"] == ["kiosk"]
+    assert sorted(ui["SupplementaryGroups"][0].split()) == ["input", "render", "video"]
+    env = dict(e.split("=", 1) for e in ui["Environment"])
+    assert env["SDL_VIDEODRIVER"] == "kmsdrm" and env["KIVY_WINDOW"] == "sdl2"
+    assert {"char-drm rw", "char-input rw"} <= set(ui["DeviceAllow"])
+    for key in ("NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp", "DevicePolicy"):
+        assert key in ui, key
+
+
+def test_the_backup_timer_runs_kiosk_backup_daily_as_the_kiosk_user() -> None:
+    timer = unit_keys(ROOT / "systemd" / "counter-kiosk-backup.timer")
+    service = unit_keys(ROOT / "systemd" / "counter-kiosk-backup.service")
+    assert timer["Persistent"] == ["true"] and timer["OnCalendar"][0].startswith("*-*-*")
+    assert service["ExecStart"][0].startswith("/opt/counter-kiosk/.venv/bin/kiosk backup")
+    assert service["User"] == ["kiosk"] and service["Type"] == ["oneshot"]
+
+
 def test_scripts_parse_and_ci_runs_the_readme_test_command() -> None:
-    for script in ("deploy/dev.sh", "deploy/install.sh", ".ci/run"):
+    for script in ("deploy/dev.sh", "deploy/install.sh", "deploy/uninstall.sh", ".ci/run"):
         subprocess.run(["bash", "-n", str(ROOT / script)], check=True, timeout=30)
     readme = (ROOT / "README.md").read_text()
     commands = re.findall(r"^\s*(\./deploy/dev\.sh \w+)\s*$", readme, flags=re.M)

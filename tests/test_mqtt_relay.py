@@ -27,6 +27,7 @@ from kiosk import commands as c
 from kiosk import mqtt as kiosk_mqtt
 from kiosk.bootstrap import driver_context
 from kiosk.clock import FakeClock
+from kiosk.mqtt import discovery
 from kiosk.mqtt.publisher import MqttPublisher
 from kiosk.mqtt.topics import HA_STATUS, Topics
 from kiosk.service import KioskService
@@ -319,14 +320,14 @@ def test_discovery_is_retained_on_connect_and_sent_again_when_home_assistant_res
         kiosk_on: Callable[..., MqttKiosk]) -> None:
     k = kiosk_on(broker)
     assert wait_for(lambda: k.publisher.link.connected.is_set(), 10)
+    ctx = k.publisher.ctx
+    first = len(discovery.configs(k.publisher.topics, ctx.branch, ctx.services, ctx.counters))
+    assert first >= 3
     ha = listen("homeassistant/+/k1/+/config")
-    assert wait_for(lambda: len(ha.on("/config")) >= 3, 10)
-    first = len(ha.on("/config"))
-    assert all(g.retain for g in ha.on("/config"))
-    time.sleep(0.3)
-    assert len(ha.on("/config")) == first
+    assert wait_for(lambda: len(ha.on("/config")) == first, 10)
+    assert all(g.retain for g in ha.on("/config"))  # kept by the broker for a late reader
     ha.client.publish(HA_STATUS, b"online", qos=1)
-    assert wait_for(lambda: len(ha.on("/config")) >= 2 * first, 10)
+    assert wait_for(lambda: len(ha.on("/config")) == 2 * first, 10)
     assert not ha.on("/config")[-1].retain  # sent live this time, still as retained config
 
 

@@ -8,15 +8,15 @@ the backlog alarm. Nothing else writes the outbox's ``sent`` column.
   ``seq`` handed to paho). At most :data:`WINDOW` events are in flight; paho sends them
   in order and, after a reconnect, sends again those not yet acknowledged, in order.
 * **Marked on PUBACK only.** ``on_publish`` (paho's thread) only records ``(mid,
-  reason)``; this thread then marks the acknowledged rows sent, a batch per durable
-  transaction. A reason code of 0x80 or more (135 Not authorized: the broker's ACL) leaves
-  the row unsent: the device ``mqtt.outbox`` turns ``error`` with the topic and the fix,
-  and the relay stops sending new rows for a back-off (2 s doubling to 60 s, or until the
-  next reconnect: a restarted broker may come with a mended ACL), then starts again from
-  the oldest unsent row. So a denial costs at most one window of publishes
-  per back-off, never a spin. Later events wait behind the refused one (those already in
-  flight with it may arrive first: consumers order by ``seq``). The alarm stays until
-  every refused row has been accepted.
+  reason)``; this thread then marks the acknowledged rows sent, one durable transaction
+  per batch (at most :data:`MARK_EVERY_S` later). A reason code of 0x80 or more (135
+  Not authorized: the broker's ACL) leaves the row unsent: the device ``mqtt.outbox``
+  turns ``error`` with the topic and the fix, and the relay stops sending new rows for
+  a back-off (2 s doubling to 60 s, or until the next reconnect: a restarted broker may
+  come with a mended ACL), then starts again from the oldest unsent row. So a denial
+  costs at most one window of publishes per back-off, never a spin. Later events wait
+  behind the refused one (those already in flight with it may arrive first: consumers
+  order by ``seq``). The alarm stays until every refused row has been accepted.
 * **Nothing lost.** A row is unsent until its PUBACK is recorded; a restart (even after
   SIGKILL) starts again at the oldest unsent row. A row can therefore be published twice
   (its PUBACK arrived, the process died before the mark): consumers drop repeats by
@@ -62,6 +62,7 @@ STATE_EVERY_S = 0.5
 COUNT_EVERY_S = 0.25
 PRUNE_EVERY_S = 24 * 3600.0
 BACKOFF_MIN_S, BACKOFF_MAX_S = 2.0, 60.0
+MARK_EVERY_S = 0.05  # acknowledged rows are marked in one durable commit per this time
 DRAIN_ON_STOP_S = 1.0  # a clean stop waits this long for PUBACKs still on their way
 Publish = Callable[[str, bytes, int, bool], int]
 
@@ -101,6 +102,8 @@ class Relay:
         self._backoff = BACKOFF_MIN_S
         self._retry_now = False
         self._refused_seqs: set[int] = set()  # refused and not yet accepted since
+        self._to_mark: list[int] = []  # acknowledged, not yet marked
+        self._mark_by: float | None = None
         self.backlog = 0
         self.alarm = alarmed
         self.sent = 0  # acknowledged since start (for the bench and the tests)
@@ -163,6 +166,7 @@ class Relay:
             if self._stopping:
                 stop_by = stop_by or now + DRAIN_ON_STOP_S
                 if not self._inflight or not self._connected.is_set() or now >= stop_by:
+                    self._mark(box)
                     return
             elif self._connected.is_set():
                 self._fill(box, now)
@@ -183,6 +187,8 @@ class Relay:
                 waits.append(self._blocked_until - now)
             if stop_by is not None:
                 waits.append(stop_by - now)
+            if self._mark_by is not None:
+                waits.append(self._mark_by - now)
             self._wake.wait(max(0.0, min(waits)))
             self._wake.clear()
 
@@ -245,7 +251,12 @@ class Relay:
             self._refused_seqs.add(seq)
             if self._blocked_until is None:
                 self._refused(topic, f"{reason} {name}", now)
-        box.mark_sent(done)
+        self._to_mark.extend(done)
+        if self._to_mark and self._mark_by is None:
+            self._mark_by = now + MARK_EVERY_S
+        if self._mark_by is not None and (now >= self._mark_by or
+                                          len(self._to_mark) >= self.window // 2):
+            self._mark(box)
         box.mark_failed(refused)
         self.sent += len(done)
         if done and not self._refused_seqs:
@@ -253,6 +264,13 @@ class Relay:
         if done or refused:
             self.backlog = max(0, self.backlog - len(done))
             self._state_dirty = True
+
+    def _mark(self, box: Outbox) -> None:
+        # One commit (fsync) per batch, not per PUBACK: on an SD card that is the
+        # difference between a few hundred and thousands of events a second. A crash
+        # in between only means those rows go out again; consumers drop repeats.
+        box.mark_sent(self._to_mark)
+        self._to_mark, self._mark_by = [], None
 
     def _refused(self, topic: str, reason: str, now: float) -> None:
         detail = messages.en("mqtt_publish_denied", topic=topic, reason=reason,

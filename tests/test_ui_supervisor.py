@@ -138,9 +138,10 @@ def test_kiosk_run_with_a_screen_restarts_a_crashed_ui_and_the_core_goes_on(
         tmp_path: Path, xdisplay: str) -> None:
     cfg = write_config(tmp_path)
     sock = tmp_path / "control.sock"
-    log = open(tmp_path / "run.log", "wb")
-    core = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--config", str(cfg)],
-                            env=ui_env(xdisplay), stdout=log, stderr=subprocess.STDOUT)
+    with open(tmp_path / "run.log", "wb") as log:  # the child keeps its own copy
+        core = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--config",
+                                 str(cfg)], env=ui_env(xdisplay), stdout=log,
+                                stderr=subprocess.STDOUT)
     try:
         def ui_pids() -> list[int]:  # the core's children that are `kiosk ui`
             return [p for p in children(core.pid) if alive(p) and is_ui(p)]
@@ -165,7 +166,6 @@ def test_kiosk_run_with_a_screen_restarts_a_crashed_ui_and_the_core_goes_on(
         for p in seen:
             if alive(p):
                 os.kill(p, signal.SIGKILL)
-        log.close()
     with pytest.raises(ServiceUnavailableError):
         request(sock, {"cmd": "status"}, timeout=2)
 

@@ -123,7 +123,14 @@ def test_events_of_an_outage_survive_a_sigkill_of_the_kiosk(
         server_broker.start()
         second = kiosks[1].start()
         assert wait_for(lambda: unsent(db) == 0, 60)
-        assert second.terminate() == 0  # its last device events went out before it ended
+        watch = listen(topics.availability, at=server_broker, client_id="it-desk")
+        assert wait_for(lambda: [g.payload for g in watch.on("/availability")] == [b"online"],
+                        10)
+        assert second.terminate() == 0  # SIGTERM: a clean stop...
+        assert wait_for(lambda: len(watch.on("/availability")) == 2, 10)
+        offline = watch.on("/availability")[1]  # ...says offline itself, retained, with
+        assert offline.payload == b"offline"     # the session of its own birth
+        assert offline.props == watch.on("/availability")[0].props
         last = last_seq(db)
         assert wait_for(lambda: last in server.unique_seqs(), 10)
         assert server.unique_seqs() == list(range(1, last + 1))  # in sequence, none missing

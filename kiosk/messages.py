@@ -639,6 +639,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{backlog} events have not reached the MQTT broker yet (alarm at {alarm}). They are "
         "kept on this kiosk and sent in order once the broker accepts them.",
     ),
+    "mqtt_relay_failed": (
+        "事件转发出错（{error}），{seconds} 秒后重试；事件保存在本机，不会丢失。如反复出现，请检查存储并重启取号服务。",
+        "Sending events failed ({error}); trying again in {seconds} s. Events are kept on "
+        "this kiosk. If this repeats, please check the storage and restart the kiosk service.",
+    ),
     "mqtt_backlog_cleared": (
         "待发送的事件已全部送达消息服务器，谢谢。", "All queued events have reached the MQTT broker.",
     ),

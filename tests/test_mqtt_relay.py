@@ -349,3 +349,31 @@ def test_mqtt_off_builds_nothing_and_does_not_import_paho(tmp_path: Path) -> Non
             "assert parts.subscribers == [] and 'paho' not in sys.modules, sys.modules.keys()")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent,
                    timeout=60)
+
+
+def test_a_failure_in_the_relay_shows_and_the_relay_starts_again(
+        broker: Broker, listen: Callable[..., Listener], kiosk_on: Callable[..., MqttKiosk],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk import outbox
+    from kiosk.mqtt import relay
+
+    monkeypatch.setattr(relay, "RESTART_AFTER_S", 0.2)
+    real_pending = outbox.Outbox.pending
+    failures = [sqlite3.OperationalError("disk I/O error")]
+
+    def pending(self: outbox.Outbox, after: int = 0, limit: int = 500) -> list[Any]:
+        if failures:
+            raise failures.pop()
+        return real_pending(self, after, limit)
+
+    monkeypatch.setattr(outbox.Outbox, "pending", pending)
+    sub = listen(f"{TOPICS.base}/events/#")
+    k = kiosk_on(broker)
+    assert wait_for(lambda: "Sending events failed" in
+                    k.device("mqtt.outbox").get("detail", ""), 10)
+    busy_morning(k.svc, 3)
+    assert wait_for(lambda: k.device("mqtt.outbox").get("status") == "ok", 10)
+    assert wait_for(lambda: k.unsent() == [], 10)
+    last = k.svc.store.events()[-1].seq
+    assert wait_for(lambda: last in sub.unique_seqs(), 10)
+    assert sub.unique_seqs() == list(range(1, (last or 0) + 1))

@@ -64,6 +64,7 @@ PRUNE_EVERY_S = 24 * 3600.0
 BACKOFF_MIN_S, BACKOFF_MAX_S = 2.0, 60.0
 MARK_EVERY_S = 0.05  # acknowledged rows are marked in one durable commit per this time
 DRAIN_ON_STOP_S = 1.0  # a clean stop waits this long for PUBACKs still on their way
+RESTART_AFTER_S = 5.0  # the loop starts again this long after a failure
 Publish = Callable[[str, bytes, int, bool], int]
 
 
@@ -142,17 +143,26 @@ class Relay:
     # --- the relay's thread --------------------------------------------------------------
 
     def _run(self) -> None:
-        try:
-            box = self._open()
-        except Exception:
-            log.exception("MQTT: could not open the outbox; events stay queued in the store")
-            return
-        try:
-            self._loop(box)
-        except Exception:
-            log.exception("MQTT: the outbox relay stopped; events stay queued in the store")
-        finally:
-            box.close()
+        """The loop, and again after a failure (a damaged or locked store, a bug): the
+        failure shows as device ``mqtt.outbox``, and it is never a silent stall."""
+        while not self._stopping:
+            try:
+                box = self._open()
+                try:
+                    self._loop(box)
+                    return
+                finally:
+                    box.close()
+            except Exception as exc:
+                detail = messages.en("mqtt_relay_failed", error=f"{type(exc).__name__}: "
+                                     f"{exc}"[:120], seconds=int(RESTART_AFTER_S))
+                log.exception("MQTT: %s", detail)
+                self._health.report("error", detail)
+                self.alarm = True
+                self._inflight.clear()  # paho still holds them; the rows stay unsent and
+                self._inflight_seqs.clear()  # go out again after the restart of the loop
+                self._cursor = 0
+                self._wake.wait(RESTART_AFTER_S)  # stop() cuts it short
 
     def _loop(self, box: Outbox) -> None:
         self._prune(box)

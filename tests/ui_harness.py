@@ -416,8 +416,8 @@ STAFF_PIN = "2468"  # its hash goes into the test config's [ui] staff_pin_hash
 
 
 def _staff(d: Driver) -> Step:
-    yield from d.until(lambda: d.app.sm.current == "staff" and d.app.status is not None,
-                       "the staff panel", 30)
+    yield from d.until(lambda: d.app.sm.current == "staff" and d.app.status is not None
+                       and not d.app.sm.transition.is_active, "the staff panel", 30)
 
 
 def _type_pin(d: Driver, pin: str) -> Step:
@@ -432,6 +432,7 @@ def _type_pin(d: Driver, pin: str) -> Step:
 def _tap_choice(d: Driver, zh: str) -> Step:
     staff = d.screen("staff")
     yield from d.until(lambda: staff.dialog is not None, "a question")
+    yield from d.frame(3)  # laid out before it is touched
     assert staff.dialog is not None
     button = next(b for b in staff.dialog.ids.choices.children if b.zh == zh)
     yield from d.tap(button)
@@ -497,6 +498,7 @@ def staff_screens(d: Driver) -> Step:
         staff.show_tab(tab)
         yield from d.shot(f"staff-{tab}")
     staff.show_tab("counters")
+    yield from d.frame(3)  # laid out before it is touched
     row = next(r for r in staff.ids.content.children if r.name_zh == "1号窗口")
     close = next(b for b in row.ids.actions.children if b.zh == d.app.zh("staff_close"))
     yield from d.tap(close)
@@ -508,8 +510,8 @@ def staff_screens(d: Driver) -> Step:
 
 
 def _hall(d: Driver) -> Step:
-    yield from d.until(lambda: d.app.sm.current == "hall" and d.app.status is not None,
-                       "the hall board", 30)
+    yield from d.until(lambda: d.app.sm.current == "hall" and d.app.status is not None
+                       and not d.app.sm.transition.is_active, "the hall board", 30)
 
 
 def hall_paused(d: Driver) -> Step:

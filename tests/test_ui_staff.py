@@ -1,0 +1,82 @@
+"""The staff panel in a real Kivy window under Xvfb, touched key by key, with a real
+``kiosk run --headless`` behind it (scenarios: tests/ui_harness.py). Screenshots go to
+artifacts/ui/ (<scenario>-<size>.png)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.staffpin import hash_pin
+from tests.kiosk_proc import KioskProcess
+from tests.ui_harness import ARTIFACTS, STAFF_PIN, UiRun, Xvfb, core_config
+from ui.pinlock import lock_path
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    x = Xvfb().start()
+    try:
+        yield x.display
+    finally:
+        x.stop()
+
+
+@pytest.fixture
+def core(tmp_path: Path) -> Iterator[KioskProcess]:
+    extra = f'[ui]\nstaff_pin_hash = "{hash_pin(STAFF_PIN, n=2**10)}"\n'
+    k = KioskProcess(core_config(tmp_path, extra=extra)).start()
+    try:
+        yield k
+    finally:
+        k.ensure_stopped()
+
+
+def run(display: str, scenario: str, core: KioskProcess, size: str = "800x480",
+        mode: str = "staff") -> str:
+    ui = UiRun(display, scenario, ARTIFACTS, core.config, size, mode)
+    code, out = ui.wait()
+    assert code == 0, out[-5000:]
+    return out
+
+
+def test_wrong_pins_lock_the_panel_and_the_lock_survives_a_ui_restart(
+        display: str, core: KioskProcess) -> None:
+    out = run(display, "pin_lockout", core)
+    assert "attempt 4: The PIN is not correct; please try again (1 tries left)" in out
+    assert "attempt 5: Too many wrong PINs" in out
+    lock_file = lock_path(core.config.parent / "kiosk.db")
+    assert lock_file.exists()
+    out = run(display, "pin_still_locked", core)  # a new UI process, the same lock file
+    assert "still locked" in out
+    assert (ARTIFACTS / "staff-pin-locked-after-restart-800x480.png").exists()
+
+
+def test_pausing_a_counter_from_the_panel_shows_on_the_hall_board(
+        display: str, core: KioskProcess) -> None:
+    core.ask("open", counter=1)
+    core.ask("open", counter=2)
+    run(display, "staff_pause", core)
+    counter = next(c for c in core.ask("status")["status"]["counters"] if c["id"] == 2)
+    assert (counter["status"], counter["redirect"], counter["reason"]) == ("paused", 1, "break")
+    for size in ("1920x1080", "1080x1920"):  # a second UI process, in hall mode
+        out = run(display, "hall_paused", core, size, "hall")
+        assert "hall shows 暂停服务 → 请到1号窗口" in out
+        assert (ARTIFACTS / f"hall-paused-{size}.png").exists()
+
+
+def test_every_tab_and_a_confirmation_that_can_be_cancelled(display: str,
+                                                           core: KioskProcess) -> None:
+    for cid in (1, 2, 3):
+        core.ask("open", counter=cid)
+    core.ask("issue", service="A")
+    core.ask("issue", service="A")
+    core.ask("call-next", counter=1)
+    core.ask("no-show", counter=1)
+    run(display, "staff_screens", core)
+    counter = next(c for c in core.ask("status")["status"]["counters"] if c["id"] == 1)
+    assert counter["status"] == "open"  # cancelled: nothing was closed
+    for tab in ("queue", "devices", "priority", "confirm-close"):
+        assert (ARTIFACTS / f"staff-{tab}-800x480.png").exists()

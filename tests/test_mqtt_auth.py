@@ -9,7 +9,9 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +22,7 @@ from kiosk.core import new_state
 from kiosk.status import snapshot
 from tests.mosquitto import Broker, free_port
 from tests.support import make_config, wait_for
-from tests.test_mqtt_relay import TOPICS, Listener, MqttKiosk, kiosk_on, listen
+from tests.test_mqtt_relay import TOPICS, Listener, MqttKiosk, done, kiosk_on, listen
 
 __all__ = ["kiosk_on", "listen"]  # fixtures shared with the relay tests
 
@@ -53,7 +55,7 @@ def test_a_wrong_password_is_a_clear_error_in_the_status_and_the_log(
                    for r in caplog.records)
         assert not k.publisher.link.connected.is_set()
         # the kiosk itself is unharmed, and its events wait in the outbox
-        seq = k.svc.submit(c.Issue("A"), "test").result(10).events[-1].seq
+        seq = done(k.svc, c.Issue("A")).events[-1].seq
         assert seq in k.unsent()
         k.stop()
 
@@ -74,7 +76,7 @@ def test_an_acl_denial_keeps_the_row_unsent_raises_the_alarm_and_does_not_spin(
     broker = Broker(tmp_path / "acl", acl=ACL_WITHOUT_EVENTS).start()
     try:
         k = kiosk_on(broker)
-        seq = k.svc.submit(c.Issue("A"), "test").result(10).events[-1].seq
+        seq = done(k.svc, c.Issue("A")).events[-1].seq
         assert wait_for(lambda: k.device("mqtt.outbox").get("status") == "error", 10)
         detail = k.device("mqtt.outbox")["detail"]
         assert "135" in detail and "Not authorized" in detail and TOPICS.base in detail
@@ -155,7 +157,7 @@ def test_a_broker_that_is_not_there_is_offline_with_the_address(
     assert wait_for(lambda: k.device("mqtt").get("status") == "offline", 15)
     detail = k.device("mqtt")["detail"]
     assert nobody.url in detail and "cannot be reached" in detail
-    assert k.svc.submit(c.Issue("A"), "test").result(10).events  # tickets go on
+    assert done(k.svc, c.Issue("A")).events  # tickets go on
 
 
 def test_an_unreadable_password_file_is_reported_and_the_kiosk_runs(
@@ -166,8 +168,11 @@ def test_an_unreadable_password_file_is_reported_and_the_kiosk_runs(
     pw.unlink()  # gone after the config was checked
     reports: list[c.ReportDevice] = []
     status = snapshot(new_state(cfg))
-    parts = kiosk_mqtt.build(driver_context(cfg, lambda cmd, src: reports.append(cmd),  # type: ignore[arg-type,func-returns-value]
-                                            "mqtt", lambda: status))
+    def submit(cmd: c.Command, source: str) -> Future[Any]:
+        reports.append(cmd)  # type: ignore[arg-type]  # only device reports come here
+        return Future()
+
+    parts = kiosk_mqtt.build(driver_context(cfg, submit, "mqtt", lambda: status))
     assert parts.subscribers == []
     assert reports and reports[0].device == "mqtt" and reports[0].status == "error"
     assert "FileNotFoundError" in reports[0].detail

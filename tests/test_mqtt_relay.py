@@ -30,7 +30,7 @@ from kiosk.clock import FakeClock
 from kiosk.mqtt import discovery
 from kiosk.mqtt.publisher import MqttPublisher
 from kiosk.mqtt.topics import HA_STATUS, Topics
-from kiosk.service import KioskService
+from kiosk.service import Accepted, KioskService
 from kiosk.store import Store
 from tests.mosquitto import Broker
 from tests.support import make_config, wait_for
@@ -170,11 +170,18 @@ def kiosk_on(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[..., MqttKio
         k.stop()
 
 
+def done(svc: KioskService, cmd: c.Command) -> Accepted:
+    """Submit ``cmd``; it must be accepted."""
+    result = svc.submit(cmd, "test").result(10)
+    assert isinstance(result, Accepted), result
+    return result
+
+
 def busy_morning(svc: KioskService, tickets: int) -> None:
     """``tickets`` issued, each then called (call-next finishes the one before)."""
     for i in range(tickets):
-        assert svc.submit(c.Issue("A"), "test").result(10).events
-        assert svc.submit(c.CallNext(1 + i % 2), "test").result(10).events
+        assert done(svc, c.Issue("A")).events
+        assert done(svc, c.CallNext(1 + i % 2)).events
 
 
 # --- events ------------------------------------------------------------------------------
@@ -213,8 +220,9 @@ def test_a_row_is_marked_sent_only_when_its_puback_arrives(
     relay = k.publisher.relay
     held: list[tuple[int, int, str]] = []
     real_acked = relay.acked
-    relay.acked = lambda mid, rc, name: held.append((mid, rc, name))  # type: ignore[method-assign]
-    seq = k.svc.submit(c.Issue("A"), "test").result(10).events[-1].seq
+    relay.acked = lambda mid, reason, reason_name: held.append(  # type: ignore[method-assign]
+        (mid, reason, reason_name))
+    seq = done(k.svc, c.Issue("A")).events[-1].seq
     assert wait_for(lambda: bool(held), 10)  # the broker's PUBACK came...
     time.sleep(0.3)
     assert seq in k.unsent()  # ...but was not recorded: the row stays unsent
@@ -266,9 +274,9 @@ def test_a_burst_of_commands_sends_a_few_states_and_the_last_one_last(
     before = len(sub.on("/state"))
     for _ in range(200):
         k.svc.submit(c.Issue("B"), "test")
-    done = k.svc.submit(c.Issue("B"), "test").result(10)
+    last = done(k.svc, c.Issue("B"))
     assert wait_for(lambda: (s := sub.on("/state")) and
-                    s[-1].json()["issued_today"] == done.status.issued_today, 10)
+                    s[-1].json()["issued_today"] == last.status.issued_today, 10)
     sent = len(sub.on("/state")) - before
     assert 1 <= sent < 50, f"{sent} state messages for 201 commands"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,11 +22,11 @@ def event(i: int) -> Event:
 
 
 @pytest.fixture
-def filled(tmp_path: Path) -> tuple[Store, Outbox]:
+def filled(tmp_path: Path) -> Iterator[tuple[Store, Outbox]]:
     store = Store(tmp_path / "kiosk.db")
     store.append([event(i) for i in range(1, 31)])
     box = Outbox(tmp_path / "kiosk.db")
-    yield store, box  # type: ignore[misc]
+    yield store, box
     box.close()
     store.close()
 

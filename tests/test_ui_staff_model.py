@@ -88,7 +88,7 @@ def test_device_lines() -> None:
     lines = {ln.name.en: ln for ln in device_lines(st)}
     assert lines["Ticket printer"].state.zh == "缺纸，请更换票纸"
     assert lines["Ticket printer"].tone == "fault" and lines["Ticket printer"].detail == "paper end"
-    assert lines["Counter display 2"].tone == "ok"
+    assert lines["Display 2"].tone == "ok"
     assert lines["mystery"].state.en == "weird"
     assert (lines["Outbox backlog"].state.en, lines["Outbox backlog"].tone) == ("12", "warn")
 

@@ -318,7 +318,7 @@ class StaffScreen(KioskScreen):
                     for kind, value, words in sm.transfer_targets(self.status, cid)])
 
     def _pause_redirect(self, cid: int, reason: str) -> None:
-        choices = [(text("staff_target_counter", counter=i),
+        choices = [(text("hall_counter", counter=i),
                     partial(self.send, "pause", {"counter": cid, "reason": reason,
                                                  "redirect": i}))
                    for i in sm.redirect_choices(self.status, cid)]

@@ -19,12 +19,15 @@ from gpiozero import Button
 from gpiozero.pins.mock import MockFactory
 
 from drivers.audio import clips
+from drivers.printer import backends
 from kiosk import backup, cli, doctor
-from kiosk.checks import Probe, Result, run_all, system
+from kiosk.checks import Probe, Result, hardware, run_all, system
 from kiosk.events import Event
 from kiosk.store import Store
+from tests.kiosk_proc import KioskProcess
 from tests.mosquitto import Broker
 from tests.printer_fakes import FakeNetworkPrinter
+from tests.support import wait_for
 
 PASSWORD = "s3cret-kiosk"
 
@@ -125,10 +128,6 @@ def branch(tmp_path: Path) -> Iterator[Branch]:
     printer = FakeNetworkPrinter("ok")
     broker = Broker(tmp_path / "broker", passwords={"kiosk": PASSWORD},
                     acl="user kiosk\ntopic readwrite kiosk/doc/kiosk-doc/#\n")
-    if os.geteuid() == 0:
-        # Mosquitto started by root drops to user "mosquitto", who cannot read a
-        # password file in pytest's private temp dir; keep it the test's own user.
-        broker.conf.write_text(broker.conf.read_text() + "user root\n")
     broker.start()
     master, slave = os.openpty()
     state = tmp_path / "state"
@@ -316,3 +315,30 @@ def test_exit_code_and_json_match_the_text(branch: Branch, monkeypatch: pytest.M
     assert code == 1 and data["ok"] is False
     printer = next(c for c in data["checks"] if c["name"] == "printer")
     assert printer["level"] == "fail" and printer["fix_en"] and printer["fix_zh"]
+
+
+def test_a_running_kiosk_is_asked_not_probed(branch: Branch,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the kiosk runs, the devices it holds are judged from its status (a status
+    query in the middle of a print job would corrupt the ticket), and doctor takes no
+    lock the kiosk needs: it goes on issuing."""
+    monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "mock")
+    kiosk = KioskProcess(branch.config)
+    kiosk.socket = branch.state / "control.sock"
+    kiosk.start()
+    try:
+        assert kiosk.ask("issue", service="A")["ok"]
+        wait_for(lambda: kiosk.ask("status")["status"]["devices"].get("printer"), 15)
+        opened: list[object] = []
+        monkeypatch.setattr(backends, "open_backend", lambda *a: opened.append(a))
+        monkeypatch.setattr(hardware, "_open_port", lambda *a: opened.append(a))
+        results = branch.results()
+        assert opened == []  # neither the printer nor the display port was opened
+        assert results["displays"].level == "ok" and results["gpio"].level == "ok"
+        assert results["service"].level == "ok"
+        assert results["printer"].level == "ok"
+        assert "kiosk service reports printer" in results["printer"].text.en
+        assert results["database"].level == "ok"
+        assert kiosk.ask("issue", service="A")["ok"]  # no lock taken from the kiosk
+    finally:
+        assert kiosk.terminate() == 0

@@ -137,8 +137,14 @@ def database(p: Probe) -> Result:
 
     assert p.config is not None
     path = p.config.storage_path
-    if not path.exists():
+    try:
+        path.stat()
+    except FileNotFoundError:
         return ok("database", messages.text("doctor_db_absent", path=path))
+    except OSError as exc:  # e.g. the state directory is the kiosk user's alone
+        return fail("database", messages.text("doctor_db_unreadable", path=path,
+                                              why=exc.strerror or exc),
+                    messages.text("doctor_db_unreadable_fix"))
     try:
         conn = backup.read_only(path)
         try:

@@ -49,6 +49,7 @@ _GLOBS = ("**/NotoSansCJK*-Regular.tt[cf]", "**/NotoSansCJKsc-Regular.otf",
 COLOURS = ("#1f6fb2", "#e07b00", "#2e9e5b", "#b23a48", "#7a5cb8", "#8c6d31")
 A4_LANDSCAPE = (11.69, 8.27)
 STEP = timedelta(minutes=1)
+FLIERS_UP_TO = 2000  # beyond that many waits the outlier dots are a smear, not news
 # boxplot's ``vert`` became ``orientation`` in matplotlib 3.10 (``vert`` warns from 3.11)
 _MPL = tuple(int(x) for x in re.findall(r"\d+", matplotlib.__version__)[:2])
 HORIZONTAL: dict[str, Any] = {"orientation": "horizontal"} if _MPL >= (3, 10) else \
@@ -81,19 +82,31 @@ def _font_files() -> list[Path]:
 @functools.cache
 def cjk_family() -> str:
     """The name of a CJK font family registered with matplotlib (cached: one lookup per
-    process). Simplified Chinese faces are preferred (a Noto .ttc also holds JP/KR/TC)."""
-    files = [f for f in _font_files() if f.suffix.lower() in (".ttc", ".ttf", ".otf")]
-    regular = sorted(files, key=lambda f: ("Bold" in f.name or "Serif" in f.name, str(f)))
-    for path in regular:
+    process). A family matplotlib's own font scan already knows is taken as it is; else
+    the files fontconfig and the usual directories list are registered, sans before
+    serif, until one fits. Simplified Chinese faces are preferred (a Noto .ttc also holds
+    JP/KR/TC faces)."""
+    known = {e.name for e in font_manager.fontManager.ttflist}  # matplotlib's own scan
+    family = next((f for f in _FAMILIES if f in known), None)
+    if family is not None:
+        return family
+    files = [f for f in dict.fromkeys(_font_files())
+             if f.suffix.lower() in (".ttc", ".ttf", ".otf") and "Serif" not in f.name]
+    files.sort(key=lambda f: ("Bold" in f.name, str(f)))
+    for path in files:
         try:
             font_manager.fontManager.addfont(str(path))
         except (OSError, RuntimeError, ValueError):
             continue
-    names = {e.name for e in font_manager.fontManager.ttflist}
-    for family in _FAMILIES:
-        if family in names:
-            return family
-    raise NoCjkFontError(text("report_no_cjk_font").en)
+        names = {e.name for e in font_manager.fontManager.ttflist}
+        found = next((f for f in _FAMILIES if f in names), None)
+        if family is None:
+            family = found
+        elif found == family:
+            break  # its bold face is in too: titles are drawn in real bold
+    if family is None:
+        raise NoCjkFontError(text("report_no_cjk_font").en)
+    return family
 
 
 def _style() -> dict[Any, Any]:  # matplotlib types the keys as a Literal of names
@@ -211,6 +224,7 @@ def _distribution(ax: Any, report: Report, config: Config, threshold: int) -> No
     if prefixes:
         box = ax.boxplot([waits[p] for p in prefixes], **HORIZONTAL, patch_artist=True,
                          widths=0.55, showmeans=True, flierprops={"markersize": 3},
+                         showfliers=sum(len(waits[p]) for p in prefixes) <= FLIERS_UP_TO,
                          medianprops={"color": "black"})
         for patch, colour in zip(box["boxes"], COLOURS, strict=False):
             patch.set_facecolor(colour)
@@ -220,10 +234,10 @@ def _distribution(ax: Any, report: Report, config: Config, threshold: int) -> No
                        for p in prefixes])
         ax.invert_yaxis()
     ax.axvline(threshold, color="#b23a48", ls="--", lw=1)
-    over = text("report_col_over", minutes=threshold)
-    ax.text(threshold, 1.0, f" {over.zh} / {over.en}", color="#b23a48", fontsize=8, va="bottom",
-            transform=ax.get_xaxis_transform())
-    ax.set_xlabel(str(text("report_axis_minutes")))
+    # the dashed line is named in the axis label: a label beside the line collides with
+    # the title when the threshold sits near zero
+    over, unit = text("report_col_over", minutes=threshold), text("report_axis_minutes")
+    ax.set_xlabel(f"{unit.zh} / {unit.en}   (- - {over.zh} / {over.en})")
     ax.set_xlim(left=0)
     ax.grid(axis="x", color="#ddd", lw=0.6)
 
@@ -265,13 +279,17 @@ def figure(report: Report, config: Config) -> Figure:
     f = report.summary
     threshold = (config.report or ReportSettings()).wait_threshold_min
     with matplotlib.rc_context(_style()):
-        fig = Figure(figsize=A4_LANDSCAPE, layout="constrained")
+        # fixed margins, not the constrained layout engine: that one draws the whole page
+        # once more to measure it, about a third of the time a month's page takes
+        fig = Figure(figsize=A4_LANDSCAPE)
         b, p = f["branch"], f["period"]
         head = text("report_shift_title" if p["kind"] == "shift" else "report_title")
         fig.suptitle(f"{b['name_zh']}  {head.zh}  {p['label_zh']}\n"
                      f"{b['name_en']} · {head.en} · {p['label_en']}", fontsize=13,
                      fontweight="bold")
-        grid = fig.add_gridspec(4, 2, height_ratios=[0.18, 1.0, 1.0, 0.04])
+        grid = fig.add_gridspec(4, 2, height_ratios=[0.18, 1.0, 1.0, 0.04], left=0.085,
+                                right=0.975, top=0.9, bottom=0.025, hspace=0.42,
+                                wspace=0.16)
         top = fig.add_subplot(grid[0, :])
         top.axis("off")
         zh, en = _headline(f)

@@ -81,21 +81,27 @@ def _as_dict(e: Mapping[str, Any] | Event) -> Mapping[str, Any]:
     return e.to_dict() if isinstance(e, Event) else e
 
 
+def _seq(row: Mapping[str, Any]) -> int:
+    return int(row.get("seq") or 0)
+
+
 def split_days(events: Iterable[Mapping[str, Any] | Event],
                period: Period) -> dict[str, list[Mapping[str, Any]]]:
-    """The period's events by business day, in ``seq`` order, each wrong-clock day folded
-    into the day that corrected it."""
-    rows = [_as_dict(e) for e in events]
-    if all(r.get("seq") is not None for r in rows):
-        rows.sort(key=lambda r: r["seq"])
+    """The period's events by business day, in ``seq`` order (when they have one), each
+    wrong-clock day folded into the day that corrected it."""
+    rows = [e if isinstance(e, dict) else _as_dict(e) for e in events]
+    if rows and all(r.get("seq") is not None for r in (rows[0], rows[-1])):
+        rows.sort(key=_seq)  # linear when already in order, as the store gives them
     fold: dict[str, str] = {}
     for r in rows:
         if r["type"] == ev.CLOCK_CORRECTED:
             fold.setdefault((r.get("data") or {}).get("from_day", ""), r["day"])
     days: dict[str, list[Mapping[str, Any]]] = {}
+    first, last = period.span_iso
     for r in rows:
-        home = fold.get(r["day"], r["day"])
-        if period.holds(home, None):
+        own: str = r["day"]
+        home = fold.get(own, own)
+        if first <= home <= last:
             days.setdefault(home, []).append(r)
     return days
 
@@ -270,11 +276,7 @@ def _late(life: DayLife, cid: int, spans: list[Any], period: Period,
 def _peak(lives: list[DayLife], period: Period) -> dict[str, Any]:
     best: tuple[int, datetime | None] = (0, None)
     for life in lives:
-        changes = sorted((t, s, n) for s, steps in life.queue.items() for t, n in steps)
-        now: dict[str, int] = {}
-        for t, s, n in changes:
-            now[s] = n
-            total = sum(now.values())
+        for t, total in life.waiting:
             if total > best[0] and period.holds(life.day, t):
                 best = (total, t)
     return {"count": best[0], "at": best[1].isoformat() if best[1] else None}

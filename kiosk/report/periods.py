@@ -9,7 +9,7 @@ when the instant it is measured at (see :mod:`kiosk.report.figures`) does.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,11 @@ class Period:
     shift: int | None = None  # 1-based shift number
     until: datetime | None = None  # what the shift holds: the last one runs on to the
     # end of its business day, so work finished after closing is on a handover sheet
+    span_iso: tuple[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # asked once per figure of every ticket: compare strings made once
+        object.__setattr__(self, "span_iso", (self.first.isoformat(), self.last.isoformat()))
 
     def days(self) -> list[str]:
         n = (self.last - self.first).days
@@ -39,7 +44,7 @@ class Period:
     def holds(self, day: str, instant: datetime | None) -> bool:
         """Whether a figure of business ``day`` measured at ``instant`` belongs here.
         An unknown instant (a wrong clock) belongs to its day, whatever the shift."""
-        if not self.first.isoformat() <= day <= self.last.isoformat():
+        if not self.span_iso[0] <= day <= self.span_iso[1]:
             return False
         if self.start is None or self.end is None or instant is None:
             return True

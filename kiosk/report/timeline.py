@@ -110,6 +110,7 @@ class DayLife:
     stranded: list[tuple[str, datetime, datetime]] = field(default_factory=list)
     # service -> [(instant, customers waiting from then on)]
     queue: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
+    waiting: list[tuple[datetime, int]] = field(default_factory=list)  # all services
 
     @property
     def closing(self) -> datetime | None:
@@ -138,7 +139,10 @@ class _Replay:
         self.status: dict[int, tuple[str, str | None, datetime]] = {
             cid: (c.start, None, w0) for cid, c in config.counters.items()}
         self.waiting = {s: 0 for s in config.services}
+        self.total = 0
         self.stranded_since: dict[str, datetime | None] = dict.fromkeys(config.services)
+        self.open = {s: sum(1 for c in config.counters_for(s) if self.status[c][0] == OPEN)
+                     for s in config.services}  # open counters per service
         self.life.queue = {s: [(w0, 0)] for s in config.services}
 
     # --- time ------------------------------------------------------------------------
@@ -156,6 +160,9 @@ class _Replay:
         if service not in self.waiting:
             return  # a service no longer in the config
         self.waiting[service] += delta
+        self.total += delta
+        self.life.waiting.append((t, self.total))
+        self.stranded(service, t)
         steps = self.life.queue[service]
         if steps[-1][0] == t:
             steps[-1] = (t, self.waiting[service])
@@ -178,6 +185,12 @@ class _Replay:
         if t > since:
             self.life.counters.append(CounterSpan(cid, old, old_reason, since, t))
         self.status[cid] = (status, reason, t)
+        change = (status == OPEN) - (old == OPEN)
+        if change:
+            for service in self.cfg.counters[cid].services:
+                if service in self.open:
+                    self.open[service] += change
+                    self.stranded(service, t)
 
     def end_leg(self, tk: TicketLife, t: datetime) -> datetime | None:
         """Close the ticket's stretch at a counter; return when it began (None: unknown)."""
@@ -189,16 +202,16 @@ class _Replay:
             self.life.busy.append(Busy(cid, service, start, t))
         return start
 
-    def check_stranded(self, t: datetime) -> None:
-        for service, since in self.stranded_since.items():
-            served = any(self.status[c][0] == OPEN for c in self.cfg.counters_for(service))
-            stranded = self.waiting[service] > 0 and not served
-            if stranded and since is None:
-                self.stranded_since[service] = t
-            elif not stranded and since is not None:
-                if t > since:
-                    self.life.stranded.append((service, since, t))
-                self.stranded_since[service] = None
+    def stranded(self, service: str, t: datetime) -> None:
+        """Start or end a stretch of "customers waiting, no counter open" for ``service``."""
+        since = self.stranded_since[service]
+        now = self.waiting[service] > 0 and self.open[service] == 0
+        if now and since is None:
+            self.stranded_since[service] = t
+        elif not now and since is not None:
+            if t > since:
+                self.life.stranded.append((service, since, t))
+            self.stranded_since[service] = None
 
     # --- events ----------------------------------------------------------------------
 
@@ -300,7 +313,7 @@ class _Replay:
             tk.rating, tk.rated_at, tk.rated_counter = data.get("score"), t, cid
         elif kind == ev.CLOCK_CORRECTED:
             self.correct(data, t)
-        self.check_stranded(t)
+
 
     def correct(self, data: Mapping[str, Any], t: datetime) -> None:
         """The hall as the wrong-clock day left it, from the correction's moment on."""

@@ -583,6 +583,32 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "支持包已写入 {path}，请发给信息技术支持人员，谢谢。",
         "The support bundle is written to {path}. Please send it to IT support. Thank you.",
     ),
+    "doctor_screen_ok": (
+        "触摸屏可以直接在显示器上绘制（SDL2 KMS/DRM）。", "The touchscreen can draw straight on the display (SDL2 KMS/DRM).",
+    ),
+    "doctor_screen_no_kivy": ("未安装 Kivy，本机不显示触摸屏。", "Kivy is not installed, so this machine shows no touchscreen."),
+    "doctor_screen_no_kivy_fix": (
+        "请运行 sudo deploy/install.sh，它会安装带 Kivy 的程序", "run sudo deploy/install.sh, which installs the kiosk with Kivy",
+    ),
+    "doctor_screen_libs": ("触摸屏所需的图形库无法加载：{libs}（{why}）。", "Graphics libraries the touchscreen needs cannot be loaded: {libs} ({why})."),
+    "doctor_screen_libs_fix": (
+        "请安装：sudo apt install libdrm2 libgbm1 libegl1 libgles2",
+        "install them: sudo apt install libdrm2 libgbm1 libegl1 libgles2",
+    ),
+    "doctor_screen_no_kmsdrm": (
+        "{sdl} 不含 KMS/DRM 显示驱动（只有 {drivers}），无桌面时无法显示。",
+        "{sdl} has no KMS/DRM video driver (only {drivers}), so it cannot draw without a desktop.",
+    ),
+    "doctor_screen_no_kmsdrm_fix": (
+        "请按 docs/appliance.md 的备用方法，用 Debian 的 SDL2 重新编译 Kivy",
+        "build Kivy against Debian's SDL2, as the fallback in docs/appliance.md describes",
+    ),
+    "doctor_screen_no_drm": ("找不到显示设备 {dri}。", "No display device {dri} was found."),
+    "doctor_screen_no_drm_fix": (
+        "请检查显示器连接，并确认 /boot/firmware/config.txt 中启用了 dtoverlay=vc4-kms-v3d",
+        "check the display's cable, and that /boot/firmware/config.txt enables "
+        "dtoverlay=vc4-kms-v3d",
+    ),
     # --- end of the appliance -------------------------------------------------------------
     # --- MQTT link and outbox relay, for branch IT (issue 12) ----------------------------
     "mqtt_connected": (
@@ -600,18 +626,16 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "log and this kiosk's [mqtt] settings.",
     ),
     "mqtt_tls_failed": (
-        "与消息服务器 {url} 的加密连接失败（{error}）。请核对 mqtt.ca_file、cert_file、key_file，"
-        "以及 url 中的主机名是否与服务器证书一致。",
-        "The TLS connection to the MQTT broker {url} failed ({error}). Please check "
-        "mqtt.ca_file, cert_file and key_file, and that the url's host name matches the "
-        "broker's certificate.",
+        "与消息服务器 {url} 的加密连接失败。请核对 mqtt.ca_file、cert_file、key_file，"
+        "以及 url 中的主机名是否与服务器证书一致（{error}）。",
+        "The TLS connection to the MQTT broker {url} failed. Please check mqtt.ca_file, "
+        "cert_file and key_file, and that the url's host matches the certificate ({error})",
     ),
     "mqtt_unreachable": (
-        "暂时无法连接消息服务器 {url}（{error}），正在自动重试；事件保存在本机，恢复后按顺序补发。"
-        "请检查网络，以及服务器是否在运行、地址和端口是否正确。",
-        "The MQTT broker {url} cannot be reached ({error}); retrying. Events are kept on "
-        "this kiosk and sent in order once it is back. Please check the network and that "
-        "the broker runs at that address and port.",
+        "暂时无法连接消息服务器 {url}，正在自动重试，事件保存在本机，恢复后按顺序补发。"
+        "请检查网络，以及服务器是否在运行、地址和端口是否正确（{error}）。",
+        "The MQTT broker {url} cannot be reached; retrying, events wait here. Please "
+        "check the network and that the broker runs at that address and port ({error})",
     ),
     "mqtt_lost": (
         "与消息服务器 {url} 的连接中断（{reason}），正在重连；事件保存在本机，恢复后按顺序补发。",
@@ -624,10 +648,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "tickets is not affected and events are kept on this kiosk.",
     ),
     "mqtt_publish_denied": (
-        "消息服务器拒绝发布 {topic}（{reason}），该事件保留在本机待发送。请在服务器的 ACL 中"
-        "允许本机发布 {base}/#。",
-        "The MQTT broker refused {topic} ({reason}); the event stays queued on this kiosk. "
-        "Please allow this kiosk to publish to {base}/# in the broker's ACL.",
+        "消息服务器拒绝发布 {topic}（{reason}）。请在服务器的 ACL 中允许本机发布 {base}/#；"
+        "该事件保留在本机待发送。",
+        "The MQTT broker refused {topic} ({reason}). Please allow this kiosk to publish to "
+        "{base}/# in the broker's ACL; the event waits here.",
     ),
     "mqtt_subscribe_denied": (
         "消息服务器拒绝订阅 {topic}（{reason}）。请在服务器的 ACL 中允许本机读取该主题。",

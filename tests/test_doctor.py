@@ -21,7 +21,7 @@ from gpiozero.pins.mock import MockFactory
 from drivers.audio import clips
 from drivers.printer import backends
 from kiosk import backup, cli, doctor
-from kiosk.checks import Probe, Result, hardware, run_all, system
+from kiosk.checks import Probe, Result, hardware, run_all, screen, system
 from kiosk.events import Event
 from kiosk.store import Store
 from tests.kiosk_proc import KioskProcess
@@ -117,6 +117,8 @@ class Branch:
     def probe(self) -> Probe:
         p = doctor.probe(str(self.config), timeout=3)
         p.journald_dropin, p.journalctl, p.pin_factory = self.dropin, None, self.factory
+        # the screen unit is enabled, and the display device is a stand-in file
+        p.extra.update(dri=str(self.tmp / "dri" / "card*"), ui_enabled=self.tmp / "ui-on")
         return p
 
     def results(self) -> dict[str, Result]:
@@ -138,6 +140,9 @@ def branch(tmp_path: Path) -> Iterator[Branch]:
     dropin = tmp_path / "journald.conf.d" / "counter-kiosk.conf"
     dropin.parent.mkdir()
     dropin.write_text("[Journal]\nSystemMaxUse=64M\n")
+    (tmp_path / "dri").mkdir()
+    (tmp_path / "dri" / "card0").touch()
+    (tmp_path / "ui-on").touch()
     b = Branch(tmp_path, printer, broker, os.ttyname(slave), MockFactory(), dropin, state,
                [master, slave])
     b.write()
@@ -160,7 +165,8 @@ def test_a_healthy_kiosk_passes_every_check(branch: Branch) -> None:
     results = branch.results()
     assert levels(results) == {
         "config": "ok", "service": "warn",  # not running here: the hardware is probed
-        "printer": "ok", "displays": "ok", "gpio": "ok", "audio": "ok", "mqtt": "ok",
+        "printer": "ok", "displays": "ok", "gpio": "ok", "audio": "ok", "screen": "ok",
+        "mqtt": "ok",
         "clock": "ok", "disk": "ok", "journal": "ok", "database": "ok"}
     assert "kiosk/doc/kiosk-doc/doctor" in results["mqtt"].text.en
     assert branch.printer.queries >= 4  # DLE EOT 1..4 really went to the printer
@@ -248,6 +254,28 @@ def test_no_journal_limit_is_a_warning(branch: Branch) -> None:
     branch.dropin.unlink()
     r = branch.results()["journal"]
     assert r.level == "warn" and "install.sh" in r.fix.en  # type: ignore[union-attr]
+
+
+def test_screen_libraries_missing(branch: Branch, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(screen, "LIBRARIES", ("libgbm.so.1", "libnot-installed.so.9"))
+    r = fails(branch, "screen")
+    assert "libnot-installed.so.9" in r.text.en and "apt install" in r.fix.en  # type: ignore[union-attr]
+
+
+def test_screen_sdl_without_kmsdrm(branch: Branch, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = screen.video_drivers(screen.kivy_sdl() or "")
+    assert "kmsdrm" in real  # the wheel's own SDL has it (docs/appliance.md)
+    monkeypatch.setattr(screen, "video_drivers", lambda _lib: ["x11", "offscreen"])
+    r = fails(branch, "screen")
+    assert "no KMS/DRM video driver" in r.text.en and "x11" in r.text.en
+
+
+def test_no_display_device(branch: Branch) -> None:
+    (branch.tmp / "dri" / "card0").unlink()
+    r = fails(branch, "screen")
+    assert "vc4-kms-v3d" in r.fix.en  # type: ignore[union-attr]
+    (branch.tmp / "ui-on").unlink()  # a headless kiosk: no screen unit, only a warning
+    assert branch.results()["screen"].level == "warn"
 
 
 def test_a_corrupted_database_names_the_backup_to_restore(branch: Branch) -> None:

@@ -98,11 +98,12 @@ def from_live(name: str, device: str, state: dict[str, str]) -> Result:
 def all_checks() -> list[Check]:
     import kiosk.checks.broker as broker
     import kiosk.checks.hardware as hardware
+    import kiosk.checks.screen as screen
     import kiosk.checks.system as system
 
     return [system.config, system.service, hardware.printer, hardware.displays,
-            hardware.gpio, hardware.audio, broker.mqtt, system.clock, system.disk,
-            system.journal, system.database]
+            hardware.gpio, hardware.audio, screen.screen, broker.mqtt, system.clock,
+            system.disk, system.journal, system.database]
 
 
 def run_all(probe: Probe, checks: list[Check] | None = None) -> list[Result]:

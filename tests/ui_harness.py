@@ -564,15 +564,22 @@ def hall_mqtt(d: Driver) -> Step:
     yield from _hall(d)
     yield from d.until(lambda: bool(d.screen("hall").ids.counters.children), "counter rows")
     yield from d.shot("hall-mqtt")
+    drawn, ticks = d.frames, d.ticks
     yield from d.ask_test("stop-broker")
     yield from d.until(lambda: app.sm.current == "waiting", "the waiting screen")
-    start = d.frames
     yield from d.seconds(2.0)
-    down = d.frames - start
+    down = (d.frames - drawn, d.ticks - ticks)
+    yield from d.shot("hall-mqtt-broker-down")
     yield from d.ask_test("start-broker")
     yield from d.until(lambda: app.sm.current == "hall", "the board back", 30)
-    print(f"frames while the broker was down {down}", flush=True)
-    assert down > 5, down
+    back, x0 = d.frames, d.screen("hall").marquee_x
+    yield from d.seconds(1.0)  # the courtesy line scrolls: the board redraws by itself
+    moved = x0 - d.screen("hall").marquee_x
+    print(f"while the broker was down: drawn {down[0]}, ticks {down[1]}; in 1 s after it "
+          f"came back: drawn {d.frames - back}, courtesy line moved {moved:.0f} px",
+          flush=True)
+    assert down[0] >= 1 and down[1] > 5, down  # the waiting screen came; the loop ran on
+    assert d.frames - back >= 2 and moved > 0, (d.frames - back, moved)
     app.link.stop()
 
 

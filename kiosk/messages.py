@@ -704,6 +704,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Sorry, the MQTT broker {broker} could not be reached ({detail}). Please check the "
         "address, user name and password, then try again.",
     ),
+    "mon_refused": (
+        "抱歉，MQTT 服务器 {broker} 没有接受登录（{detail}），请核对 --username 和密码文件后再试。",
+        "Sorry, the MQTT broker {broker} did not accept the log-in ({detail}). Please check "
+        "--username and the password file, then try again.",
+    ),
     "mon_no_branch": (
         "请用 --branch 指定网点代码，或用 --config 指定含 [branch] code 的配置文件。",
         "Please give the branch code with --branch, or a config file with [branch] code "

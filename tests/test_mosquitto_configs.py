@@ -255,8 +255,7 @@ def test_the_bridge_carries_events_out_and_commands_in(tmp_path: Path) -> None:
                                                      "analytics": "pw"})
     ho.conf.write_text(ho.conf.read_text().replace(
         f"listener {ho.port} {ho.host}",
-        f"listener {ho.port} {ho.host}\ncafile {ca}\ncertfile {cert}\nkeyfile {key}")
-        + f"user {pwd.getpwuid(os.getuid()).pw_name}\n")
+        f"listener {ho.port} {ho.host}\ncafile {ca}\ncertfile {cert}\nkeyfile {key}"))
     with ho, _bridged_branch(tmp_path / "branch", ho.port, ca) as b:
         # head office's consumer: over the same TLS listener
         head = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)

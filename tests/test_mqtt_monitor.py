@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import pwd
 import re
 import subprocess
 import sys
@@ -166,10 +165,7 @@ def test_kiosk_monitor_says_what_is_wrong(broker: Broker, tmp_path: Path) -> Non
     cfg.write_text(f'[branch]\ncode = "east-city"\n[mqtt]\nurl = "mqtt://127.0.0.1:{port}"\n'
                    'username = "it-monitor"\npassword_file = "pw"\n')
     (tmp_path / "pw").write_text("wrong\n")
-    b2 = Broker(tmp_path / "b2", passwords={"it-monitor": "right"}, port=port)
-    # started as root, Mosquitto would drop to user mosquitto, who cannot read tmp_path
-    b2.conf.write_text(b2.conf.read_text() + f"user {pwd.getpwuid(os.getuid()).pw_name}\n")
-    with b2:
+    with Broker(tmp_path / "b2", passwords={"it-monitor": "right"}, port=port):
         refused = _monitor("--config", str(cfg), "--once", "5")
-    assert refused.returncode == 3 and "could not be reached" in refused.stderr
+    assert refused.returncode == 3 and "did not accept the log-in" in refused.stderr
     assert re.search(r"13[45] ", refused.stderr)  # the broker's reason is shown

@@ -295,8 +295,8 @@ def _show(view: BranchView, broker: str, failed: list[str], once: float | None,
     from rich.live import Live
 
     def refused() -> bool:
-        if failed:
-            print(messages.text("mon_connect_failed", broker=broker, detail=failed[0]),
+        if failed:  # the broker answered, and refused us
+            print(messages.text("mon_refused", broker=broker, detail=failed[0]),
                   file=sys.stderr)
         return bool(failed)
 

@@ -552,14 +552,10 @@ def hall_calls(d: Driver) -> Step:
 def hall_mqtt(d: Driver) -> Step:
     """The board follows over MQTT (the config's broker); frames keep coming while the
     broker is down, and the board comes back with it."""
-    from ui.mqtt_feed import feed_for
+    from ui.mqtt_feed import follow
 
     app = d.app
-    if app.link is not None:
-        app.link.stop()  # this board follows the broker, not a control socket
-    app.link = feed_for(app.kiosk_config, app._online, app._event, app._offline).start()
-    for screen in app.screens():
-        screen.app_link = app.link
+    follow(app)  # this board follows the broker, not a control socket
     yield from d.ask_test("publish-state")
     yield from _hall(d)
     yield from d.until(lambda: bool(d.screen("hall").ids.counters.children), "counter rows")

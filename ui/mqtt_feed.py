@@ -181,3 +181,15 @@ def feed_for(cfg: Any, on_online: Callable[[Reply], None],
              post: Post = kivy_post) -> MqttFeed:
     """An :class:`MqttFeed` for the kiosk ``cfg``'s board follows (not started)."""
     return MqttFeed(cfg.mqtt, topics_for(cfg), on_online, on_event, on_offline, post=post)
+
+
+def follow(app: Any) -> MqttFeed:
+    """Make a running :class:`ui.app.KioskApp` follow its kiosk over MQTT instead of the
+    control socket (``kiosk ui --mode hall --mqtt``): its CoreLink is stopped and the
+    feed takes its place, with the same callbacks, for every screen."""
+    if app.link is not None:
+        app.link.stop()
+    app.link = feed_for(app.kiosk_config, app._online, app._event, app._offline).start()
+    for screen in app.screens():
+        screen.app_link = app.link
+    return app.link

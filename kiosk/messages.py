@@ -940,6 +940,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "抱歉，未找到中文字体，图表中的中文无法显示。请安装 fonts-noto-cjk 后再试。",
         "Sorry, no Chinese font was found, so the charts could not show Chinese text. Please install fonts-noto-cjk and try again.",
     ),
+    "report_chart_failed": (
+        "抱歉，图表 {path} 未能生成（绘图进程退出码 {code}，详情见上方信息）。表格和导出不受影响。",
+        "Sorry, the chart {path} could not be made (the drawing process exited with {code}; the details are above). Tables and exports are not affected.",
+    ),
     "report_written": ("已保存：{path}", "Written: {path}"),
     "report_chart_waiting": ("等候人数", "Customers waiting"),
     "report_chart_waiting_mean": ("平均等候人数（按时段，{days} 天）", "Customers waiting, mean by time of day ({days} days)"),

@@ -17,7 +17,7 @@ from PIL import Image
 
 from kiosk import cli
 from kiosk.clock import FakeClock
-from kiosk.report import charts, figures, periods
+from kiosk.report import chartdata, charts, figures, periods
 from kiosk.service import KioskService
 from tests.test_report_cli import config_file
 from tests.test_report_figures import DAY, SECTIONS, run_day
@@ -57,6 +57,21 @@ def test_png_and_pdf_through_the_command(day_report: tuple[KioskService, figures
     assert "合计" in page  # the figures table under the charts
 
 
+def test_a_chart_that_cannot_be_written_fails_clearly_and_leaves_no_process(
+        day_report: tuple[KioskService, figures.Report], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import multiprocessing
+
+    cfg = config_file(tmp_path)
+    code = cli.main(["report", "--config", str(cfg), "--day", "2026-11-23", "--chart",
+                     str(tmp_path / "no-such-dir" / "day.pdf")])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "合计" in out  # the table is printed all the same
+    assert "图表" in err and "could not be made" in err
+    assert multiprocessing.active_children() == []  # the drawing process has ended
+
+
 def test_every_character_on_the_page_has_a_glyph(
         day_report: tuple[KioskService, figures.Report]) -> None:
     svc, rep = day_report
@@ -86,7 +101,7 @@ def test_a_week_is_drawn_as_the_mean_by_time_of_day(
                 "ts": e["ts"].replace("2026-11-23", "2026-11-24")}
                for e in monday if e["type"] != "clock_corrected"]
     report = figures.compute(monday + tuesday, svc.config, periods.week(DAY))
-    grid, series, days = charts.waiting_series(report)
+    grid, series, days = chartdata.waiting_series(report)
     assert days == 2
     total = [sum(v) for v in zip(*series.values(), strict=True)]
     assert max(total) == 3  # both days peak at 3 at 08:34: so does their mean

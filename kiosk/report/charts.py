@@ -21,7 +21,6 @@ import io
 import re
 import shutil
 import subprocess
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +36,8 @@ from kiosk.config_model import Config
 from kiosk.errors import KioskError
 from kiosk.messages import text
 from kiosk.report import table
+from kiosk.report.chartdata import ChartData, chart_data
 from kiosk.report.figures import Report
-from kiosk.report.timeline import DayLife
 
 _FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
              "WenQuanYi Micro Hei", "Droid Sans Fallback")
@@ -48,7 +47,6 @@ _GLOBS = ("**/NotoSansCJK*-Regular.tt[cf]", "**/NotoSansCJKsc-Regular.otf",
           "**/DroidSansFallback*.ttf")
 COLOURS = ("#1f6fb2", "#e07b00", "#2e9e5b", "#b23a48", "#7a5cb8", "#8c6d31")
 A4_LANDSCAPE = (11.69, 8.27)
-STEP = timedelta(minutes=1)
 FLIERS_UP_TO = 2000  # beyond that many waits the outlier dots are a smear, not news
 # boxplot's ``vert`` became ``orientation`` in matplotlib 3.10 (``vert`` warns from 3.11)
 _MPL = tuple(int(x) for x in re.findall(r"\d+", matplotlib.__version__)[:2])
@@ -115,71 +113,6 @@ def _style() -> dict[Any, Any]:  # matplotlib types the keys as a Literal of nam
             "axes.titlesize": 11, "axes.titleweight": "bold"}
 
 
-# ----------------------------------------------------------------------- the data
-
-
-def _counts_at(steps: list[tuple[datetime, int]], grid: list[datetime]) -> list[int]:
-    out, i, n = [], 0, 0
-    for t in grid:
-        while i < len(steps) and steps[i][0] <= t:
-            n = steps[i][1]
-            i += 1
-        out.append(n)
-    return out
-
-
-def _day_grid(life: DayLife) -> list[datetime]:
-    start = life.business[0][0] if life.business else life.window[0]
-    end = max(life.horizon, life.closing or life.horizon)
-    n = max(1, int((end - start) / STEP))
-    return [start + i * STEP for i in range(n + 1)]
-
-
-def waiting_series(report: Report) -> tuple[list[datetime], dict[str, list[float]], int]:
-    """Customers waiting per service, minute by minute: the day itself for one day, the
-    mean by time of day over the days of a longer period (plotted on the first day)."""
-    services = list(next(iter(report.days)).queue) if report.days else []
-    lives = [life for life in report.days if life.business or len(report.days) == 1]
-    if not lives:
-        return [], {}, 0
-    if len(lives) == 1:
-        grid = _day_grid(lives[0])
-        if report.period.start is not None and report.period.end is not None:
-            until = report.period.until or report.period.end
-            grid = [t for t in grid if report.period.start <= t <= until] or grid
-        return grid, {s: [float(x) for x in _counts_at(lives[0].queue[s], grid)]
-                      for s in services}, 1
-    base = lives[0]
-    offsets = [_day_grid(life) for life in lives]
-    first = min(g[0] - datetime.combine(g[0].date(), datetime.min.time(), g[0].tzinfo)
-                for g in offsets)
-    last = max(g[-1] - datetime.combine(g[0].date(), datetime.min.time(), g[0].tzinfo)
-               for g in offsets)
-    midnight = datetime.combine(base.window[0].date(), datetime.min.time(),
-                                base.window[0].tzinfo)
-    n = int((last - first) / STEP)
-    grid = [midnight + first + i * STEP for i in range(n + 1)]
-    sums = {s: [0.0] * len(grid) for s in services}
-    for life in lives:
-        shift = datetime.combine(life.window[0].date(), datetime.min.time(),
-                                 life.window[0].tzinfo) - midnight
-        own = [t + shift for t in grid]
-        for s in services:
-            for i, x in enumerate(_counts_at(life.queue[s], own)):
-                sums[s][i] += x
-    return grid, {s: [x / len(lives) for x in v] for s, v in sums.items()}, len(lives)
-
-
-def waits_by_service(report: Report) -> dict[str, list[float]]:
-    """First waits in minutes, by the service issued for (the figures' own rule)."""
-    out: dict[str, list[float]] = {}
-    for life in report.days:
-        for tk in life.tickets:
-            if tk.wait_s is not None and report.period.holds(life.day, tk.when(tk.first_call)):
-                out.setdefault(tk.service, []).append(tk.wait_s / 60)
-    return out
-
-
 # --------------------------------------------------------------------- the page
 
 
@@ -192,8 +125,8 @@ def _headline(f: dict[str, Any]) -> tuple[str, str]:
     return m.zh, m.en
 
 
-def _waiting(ax: Any, report: Report, config: Config) -> None:
-    grid, series, days = waiting_series(report)
+def _waiting(ax: Any, data: ChartData, config: Config) -> None:
+    grid, series, days = data.grid, data.series, data.days
     names = [f"{p} {config.services[p].name_zh}" if p in config.services else p
              for p in series]
     if grid:
@@ -209,15 +142,14 @@ def _waiting(ax: Any, report: Report, config: Config) -> None:
     ax.set_title(f"{title.zh}  {title.en}", loc="left")
     ax.set_ylabel(str(text("report_axis_customers")))
     ax.yaxis.get_major_locator().set_params(integer=True)
-    for life in report.days[:1] if days <= 1 else ():
-        for opening, closing in life.business:
-            ax.axvline(opening, color="#888", lw=0.8, ls=":")
-            ax.axvline(closing, color="#888", lw=0.8, ls=":")
+    for opening, closing in data.business if days <= 1 else ():
+        ax.axvline(opening, color="#888", lw=0.8, ls=":")
+        ax.axvline(closing, color="#888", lw=0.8, ls=":")
     ax.grid(axis="y", color="#ddd", lw=0.6)
 
 
-def _distribution(ax: Any, report: Report, config: Config, threshold: int) -> None:
-    waits = waits_by_service(report)
+def _distribution(ax: Any, data: ChartData, config: Config, threshold: int) -> None:
+    waits = data.waits
     prefixes = [p for p in config.services if waits.get(p)]
     title = text("report_chart_wait_dist")
     ax.set_title(f"{title.zh}  {title.en}", loc="left")
@@ -272,11 +204,12 @@ def _utilisation(ax: Any, f: dict[str, Any]) -> None:
     ax.grid(axis="x", color="#ddd", lw=0.6)
 
 
-def figure(report: Report, config: Config) -> Figure:
+def figure(report: Report | ChartData, config: Config) -> Figure:
     """The page as a matplotlib Figure (not attached to pyplot)."""
     from kiosk.settings.report import ReportSettings
 
-    f = report.summary
+    data = report if isinstance(report, ChartData) else chart_data(report)
+    f = data.summary
     threshold = (config.report or ReportSettings()).wait_threshold_min
     with matplotlib.rc_context(_style()):
         # fixed margins, not the constrained layout engine: that one draws the whole page
@@ -295,8 +228,8 @@ def figure(report: Report, config: Config) -> Figure:
         zh, en = _headline(f)
         top.text(0.0, 0.75, zh, fontsize=11, va="center")
         top.text(0.0, 0.2, en, fontsize=9, va="center", color="#444")
-        _waiting(fig.add_subplot(grid[1, :]), report, config)
-        _distribution(fig.add_subplot(grid[2, 0]), report, config, threshold)
+        _waiting(fig.add_subplot(grid[1, :]), data, config)
+        _distribution(fig.add_subplot(grid[2, 0]), data, config, threshold)
         _utilisation(fig.add_subplot(grid[2, 1]), f)
         foot = fig.add_subplot(grid[3, :])  # a row of its own: never over an axis label
         foot.axis("off")
@@ -306,31 +239,31 @@ def figure(report: Report, config: Config) -> Figure:
     return fig
 
 
-def write(report: Report, config: Config, path: Path) -> Path:
+def write(report: Report | ChartData, config: Config, path: Path) -> Path:
     """Write the page to ``path``: .pdf, .png (150 dpi) or .html (the page as an image
     and the figures as a table, one self-contained file)."""
-    fig = figure(report, config)
+    data = report if isinstance(report, ChartData) else chart_data(report)
+    fig = figure(data, config)
     suffix = path.suffix.lower()
     with matplotlib.rc_context(_style()):
         if suffix == ".html":
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=110)
-            path.write_text(_html(report, base64.b64encode(buf.getvalue()).decode()),
+            path.write_text(_html(data.summary, base64.b64encode(buf.getvalue()).decode()),
                             encoding="utf-8")
         else:
-            fig.savefig(path, dpi=150, metadata=_metadata(report, suffix))
+            fig.savefig(path, dpi=150, metadata=_metadata(data.summary, suffix))
     return path
 
 
-def _metadata(report: Report, suffix: str) -> dict[str, str] | None:
+def _metadata(f: dict[str, Any], suffix: str) -> dict[str, str] | None:
     if suffix != ".pdf":
         return None
-    b, p = report.summary["branch"], report.summary["period"]
+    b, p = f["branch"], f["period"]
     return {"Title": f"{b['name_zh']} {p['label_zh']}", "Creator": "counter-kiosk"}
 
 
-def _html(report: Report, png_b64: str) -> str:
-    f = report.summary
+def _html(f: dict[str, Any], png_b64: str) -> str:
     b, p = f["branch"], f["period"]
     head = text("report_title")
     title = html.escape(f"{b['name_zh']} {head.zh} {p['label_zh']}")

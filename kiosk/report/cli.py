@@ -23,13 +23,17 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
-from contextlib import closing
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk import config as config_mod
 from kiosk.messages import Bilingual, text
 from kiosk.report import export, figures, load, periods, table
+from kiosk.report.chartdata import ChartData, chart_data
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 EXIT_OK, EXIT_EMPTY, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 4
 CHART_SUFFIXES = (".pdf", ".png", ".html")
@@ -111,11 +115,31 @@ def run(args: argparse.Namespace) -> int:
         _say(text("report_bad_date", why=exc))
         return EXIT_USAGE
     try:
-        with closing(load.connect(cfg.storage_path)) as conn:
-            events = load.period_events(conn, period)
+        conn = load.connect(cfg.storage_path)
     except load.NoStoreError:
         _say(text("report_no_store", path=cfg.storage_path))
         return EXIT_STORAGE
+    except sqlite3.Error as exc:
+        _say(text("report_store_unreadable", why=f"{cfg.storage_path}: {exc}"))
+        return EXIT_STORAGE
+    painter = ChartProcess(cfg, Path(args.chart)) if args.chart else None
+    data: ChartData | None = None
+    try:
+        code = _figures(args, cfg, conn, period, now)
+        if isinstance(code, figures.Report):
+            data = chart_data(code) if painter is not None else None
+            code = EXIT_OK
+    finally:
+        conn.close()
+        drawn = painter.finish(data) if painter is not None else EXIT_OK
+    return code if code != EXIT_OK else drawn
+
+
+def _figures(args: argparse.Namespace, cfg: config_mod.Config, conn: sqlite3.Connection,
+             period: periods.Period, now: datetime) -> int | figures.Report:
+    """Print (and export) the figures; the report, or an exit code if there is none."""
+    try:
+        events = load.period_events(conn, period)
     except sqlite3.Error as exc:
         _say(text("report_store_unreadable", why=f"{cfg.storage_path}: {exc}"))
         return EXIT_STORAGE
@@ -129,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(table.render(report.summary,
                                       handover=period.kind == periods.SHIFT))
+    sys.stdout.flush()
     if args.csv:
         data = export.to_csv(report.summary)
         if args.csv == "-":
@@ -136,23 +161,74 @@ def run(args: argparse.Namespace) -> int:
         else:
             Path(args.csv).write_text(data, encoding="utf-8-sig", newline="")
             _say(text("report_written", path=args.csv))
-    if args.chart:
-        return _chart(report, cfg, Path(args.chart))
-    return EXIT_OK
+    return report
 
 
-def _chart(report: figures.Report, cfg: config_mod.Config, path: Path) -> int:
+# Exit codes of the drawing process, beyond 0 (drawn) and 1 (failed with a traceback).
+_NO_MATPLOTLIB, _NO_FONT = 3, 4
+
+
+def _draw(inbox: Connection, cfg: config_mod.Config, path: Path) -> None:
+    """The drawing process: import the plotting library while the parent computes the
+    figures, then draw what it sends (None: nothing to draw)."""
     try:
         from kiosk.report import charts
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("matplotlib"):
-            _say(text("report_no_matplotlib"))
-            return EXIT_USAGE
+            sys.exit(_NO_MATPLOTLIB)
         raise
     try:
-        charts.write(report, cfg, path)
+        charts.cjk_family()  # the font lookup, also ahead of the data
     except charts.NoCjkFontError:
-        _say(text("report_no_cjk_font"))
+        sys.exit(_NO_FONT)
+    try:
+        data = inbox.recv()
+    except EOFError:
+        return
+    if data is None:
+        return
+    charts.write(data, cfg, path)
+
+
+class ChartProcess:
+    """The chart page drawn in a child process. Importing matplotlib (and numpy) takes
+    about as long as reading and computing a busy month, so the two run side by side;
+    only the small :class:`ChartData` crosses over. Forked: the child has the config
+    already, and nothing is imported twice."""
+
+    def __init__(self, cfg: config_mod.Config, path: Path) -> None:
+        import multiprocessing
+
+        self.path = path
+        ctx = multiprocessing.get_context("fork")
+        inbox, self._outbox = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_draw, args=(inbox, cfg, path), name="kiosk-chart",
+                                 daemon=True)
+        self._proc.start()
+        inbox.close()  # the child's end
+
+    def finish(self, data: ChartData | None, timeout: float = 120.0) -> int:
+        """Hand over ``data`` (None: no chart), wait for the child, say how it went."""
+        try:
+            self._outbox.send(data)
+        except (BrokenPipeError, OSError):
+            pass  # the child has already ended: its exit code says why
+        finally:
+            self._outbox.close()
+        self._proc.join(timeout)
+        if self._proc.is_alive():  # a hung draw must not outlive the command
+            self._proc.kill()
+            self._proc.join(10)
+        code = self._proc.exitcode
+        if data is None:
+            return EXIT_OK
+        if code == 0:
+            _say(text("report_written", path=self.path))
+            return EXIT_OK
+        if code == _NO_MATPLOTLIB:
+            _say(text("report_no_matplotlib"))
+        elif code == _NO_FONT:
+            _say(text("report_no_cjk_font"))
+        else:
+            _say(text("report_chart_failed", path=self.path, code=code))
         return EXIT_USAGE
-    _say(text("report_written", path=path))
-    return EXIT_OK

@@ -199,3 +199,13 @@ def test_the_report_section_is_checked(section: dict[str, object], key: str,
     with pytest.raises(ConfigError) as caught:
         make_config(report=section)
     assert caught.value.key == key and problem in caught.value.problem
+
+
+def test_store_summary_reads_beside_the_running_kiosk(
+        running: tuple[KioskService, Path]) -> None:
+    from kiosk.report import store_summary
+
+    svc, _ = running
+    f = store_summary(svc.config, periods.day(DAY))
+    assert (f["totals"]["issued"], f["totals"]["served"]) == (9, 7)  # the wrong day folded
+    assert f["period"]["label_en"] == "2026-11-23"

@@ -276,3 +276,28 @@ def test_make_config_takes_the_report_section() -> None:
     assert cfg.report is not None and cfg.report.wait_threshold_min == 10
     assert [periods.shift(cfg, DAY, n).start for n in (1, 2)] == [at(2026, 11, 23, 8, 30),
                                                                    at(2026, 11, 23, 12, 30)]
+
+
+def test_work_after_midnight_belongs_to_its_business_day(
+        service_factory: Callable[..., KioskService], clock: FakeClock) -> None:
+    """With hours 08:30-17:00 the Monday business day runs until Tuesday 08:30: a ticket
+    issued at 16:59 Monday and finished at 00:30 Tuesday is Monday's, and counts as
+    served after closing; Tuesday's report does not see it."""
+    svc = service_factory(**SECTIONS)
+
+    def do(d: int, h: int, m: int, cmd: c.Command) -> None:
+        clock.set(at(2026, 11, d, h, m))
+        assert isinstance(svc.submit(cmd, "test").result(timeout=10), Accepted)
+
+    do(23, 16, 59, c.Issue("A"))
+    do(23, 23, 50, c.CallNext(1))  # waited 6 h 51 min
+    do(24, 0, 30, c.Finish(1))  # 40 minutes, across midnight
+    do(24, 8, 40, c.Issue("A"))  # Tuesday's first ticket
+    events = [e.to_dict() for day in ("2026-11-23", "2026-11-24")
+              for e in svc.store.events(day)]
+    monday = figures.summary(events, svc.config, periods.day(DAY))["totals"]
+    assert (monday["issued"], monday["served"], monday["served_after_closing"]) == (1, 1, 1)
+    assert monday["wait"]["max_min"] == 411  # 16:59 -> 23:50 = 6 * 60 + 51
+    assert monday["service"]["mean_min"] == 40  # 23:50 -> 00:30
+    tuesday = figures.summary(events, svc.config, periods.day(date(2026, 11, 24)))["totals"]
+    assert (tuesday["issued"], tuesday["served"], tuesday["unserved"]) == (1, 0, 1)

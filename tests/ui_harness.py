@@ -168,6 +168,7 @@ class Driver:
         self.app, self.out, self.size = app, out, size
         self.window = Window
         self.frames = 0
+        self.count = 50  # repetitions for the bench scenario
         Window.bind(on_flip=self._flip)
         self._answers: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._stdin, daemon=True).start()
@@ -405,9 +406,43 @@ def screens(d: Driver) -> Step:
     yield from d.shot("elsewhere")
 
 
+def bench(d: Driver) -> Step:
+    """For bench/ui.py: touch to confirmation drawn (the ticket is committed before the
+    reply that shows it), ``count`` times over the three services; then the test reads
+    this process's RSS."""
+    import json
+
+    from ui import customer
+
+    yield from _home(d)
+    print(f"bench-cards {time.time()}", flush=True)
+    customer.TAP_GUARD = 0.0  # one ticket after another, as fast as they come
+    cust, conf = d.screen("customer"), d.screen("confirm")
+    samples: list[float] = []
+    split: list[tuple[float, float]] = []  # (touch to reply shown, shown to drawn)
+    for i in range(d.count):
+        card = cust._cards["ABC"[i % 3]]
+        from kivy.tests.common import UnitTestTouch
+
+        touch = UnitTestTouch(*card.to_window(*card.center))
+        touch.touch_down()
+        yield from d.seconds(0.1)  # a finger's tap: the ticket is taken as it lifts
+        t0 = time.monotonic()
+        touch.touch_up()
+        yield from d.until(lambda: d.app.sm.current == "confirm" and conf.drawn_at > 0,
+                           "the confirmation drawn")
+        samples.append((conf.drawn_at - t0) * 1000)
+        split.append(((conf._shown_at - t0) * 1000, (conf.drawn_at - conf._shown_at) * 1000))
+        conf.back()
+        yield from d.frame(2)
+    print("bench-touch " + json.dumps(samples), flush=True)
+    print("bench-split " + json.dumps(split), flush=True)
+    yield from d.ask_test("rss")
+
+
 SCENARIOS: dict[str, Callable[[Driver], Step]] = {
     "take": take, "double": double, "restart": restart, "paper": paper, "frames": frames,
-    "screens": screens,
+    "screens": screens, "bench": bench,
 }
 
 
@@ -593,6 +628,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", required=True)
     p.add_argument("--size", default="800x480")
     p.add_argument("--mode", default="customer")
+    p.add_argument("--count", type=int, default=50)
+    p.add_argument("--kiosk", action="store_true", help="as in kiosk mode: no dev keys, "
+                   "no ticket preview (the window stays a window)")
     a = p.parse_args(argv)
     import logging
 
@@ -611,15 +649,23 @@ def main(argv: list[str] | None = None) -> int:
     theme.register_fonts(cfg.ui.font, home / "fonts")
     from kivy.clock import Clock
 
+    from kivy.core.window import Window
+
     from ui.app import KioskApp
 
-    app = KioskApp(cfg, a.mode, cfg.socket_path, dev=True, state_dir=home)
+    def first_frame(*_: Any) -> None:
+        Window.unbind(on_flip=first_frame)
+        print(f"first-frame {time.time()}", flush=True)
+
+    Window.bind(on_flip=first_frame)
+    app = KioskApp(cfg, a.mode, cfg.socket_path, dev=not a.kiosk, state_dir=home)
     result = {"code": 1}
     holder: dict[str, Any] = {}
 
     def step(_dt: float) -> bool:
         if "gen" not in holder:
             holder["driver"] = Driver(app, a.out, a.size)
+            holder["driver"].count = a.count
             holder["gen"] = SCENARIOS[a.scenario](holder["driver"])
         try:
             next(holder["gen"])
@@ -636,7 +682,13 @@ def main(argv: list[str] | None = None) -> int:
         return True
 
     Clock.schedule_interval(step, 0)
-    app.run()
+    if os.environ.get("UI_HARNESS_PROFILE"):  # where the frames go: a cProfile dump
+        import cProfile
+
+        cProfile.runctx("app.run()", globals(), {"app": app},
+                        os.environ["UI_HARNESS_PROFILE"])
+    else:
+        app.run()
     return result["code"]
 
 

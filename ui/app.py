@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,17 @@ SCREENS: dict[str, list[tuple[str, str, str]]] = {  # mode -> (name, module, cla
     "staff": [("staff", "ui.staff", "StaffScreen")],
 }
 KEY_F1, KEY_P, KEY_1 = 282, 112, 49
+
+
+def process_age_ms() -> float | None:
+    """Milliseconds since this process started (Linux: /proc), for the start-up log."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        start_ticks = int(fields[19])  # field 22, starttime, in clock ticks after boot
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return (uptime - start_ticks / os.sysconf("SC_CLK_TCK")) * 1000
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def screen_class(module: str, name: str) -> type[KioskScreen]:
@@ -88,6 +100,14 @@ class KioskApp(App):
     def en_size(self, zh_size: float) -> float:
         return theme.en_size(zh_size, self.s)
 
+    def number_size(self, width: float, chars: int, portrait: bool) -> float:
+        """The ticket number's size: one of two steps, the largest that fits ``width``
+        (each font size costs the screen process a FreeType face of a few MB)."""
+        for step in ((110, 90) if portrait else (140, 110)):
+            if chars * 0.66 * step * self.s <= width:
+                return float(step * self.s)
+        return float((90 if portrait else 110) * self.s)
+
     def now(self) -> datetime:
         return datetime.now(self.tz)
 
@@ -99,7 +119,7 @@ class KioskApp(App):
             Window.show_cursor = False
         self._rescale(Window, Window.size)
         Window.bind(size=self._rescale, on_request_close=self._on_request_close)
-        Window.bind(on_draw=self._count_frame)
+        Window.bind(on_draw=self._count_frame, on_flip=self._first_frame)
         root = FloatLayout()
         self.sm = ScreenManager(transition=NoTransition())  # calm, and cheap on a Pi
         for name, module, cls in SCREENS[self.mode]:
@@ -142,6 +162,12 @@ class KioskApp(App):
 
     def _count_frame(self, *_: Any) -> None:
         self.frames += 1
+
+    def _first_frame(self, *_: Any) -> None:
+        Window.unbind(on_flip=self._first_frame)
+        age = process_age_ms()
+        log.info("first frame on screen %s after the process started",
+                 f"{age:.0f} ms" if age is not None else "(age unknown)")
 
     # --- navigation -------------------------------------------------------------------
     @property

@@ -18,6 +18,7 @@ from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
@@ -56,6 +57,8 @@ class ConfirmScreen(KioskScreen):
         self._shown_at = 0.0
         self._failed: deque[str] = deque(maxlen=50)  # tickets the printer reported unprinted
         self._timer: Any = None
+        self._warm = False
+        self._doc_boxes: dict[str, Any] = {}
         self.drawn_at = 0.0  # monotonic time of the first frame showing a ticket (bench)
 
     # --- events -------------------------------------------------------------------------
@@ -67,8 +70,48 @@ class ConfirmScreen(KioskScreen):
                     and self.manager.current == self.name:
                 self._mark_not_printed()
 
+    def show_status(self, status: dict[str, Any]) -> None:
+        if not self._warm:
+            self._warm = True
+            Clock.schedule_once(lambda _dt: self._warm_up(status), 0)
+
+    def _warm_up(self, status: dict[str, Any]) -> None:
+        """Fill the screen once per service while it is hidden, so the first customer's
+        confirmation finds its document lists built and its font sizes loaded."""
+        digits = App.get_running_app().kiosk_config.rules.number_digits
+        for svc in status.get("services", ()):
+            self._fill({"ticket": svc["prefix"] + "0" * digits, "service": svc["prefix"],
+                        "data": {"ahead": 1}}, status)
+        self._mark_text()
+
     # --- showing a ticket -----------------------------------------------------------------
     def show_ticket(self, event: dict[str, Any], status: dict[str, Any]) -> None:
+        self._fill(event, status)
+        self.not_printed = False
+        self._shown_at = time.monotonic()
+        self.drawn_at = 0.0
+        Window.unbind(on_flip=self._drawn)
+        Window.bind(on_flip=self._drawn)  # the first buffer swap that shows it
+        self._countdown(SHOW_SECONDS)
+        if event["ticket"] in self._failed:
+            self._mark_not_printed()
+
+    def _docs(self, prefix: str) -> Any:
+        """The service's document list as widgets, built once and kept."""
+        box = self._doc_boxes.get(prefix)
+        if box is None:
+            cfg = App.get_running_app().kiosk_config
+            docs = cfg.services[prefix].documents if prefix in cfg.services else ()
+            box = Factory.BoxLayout(orientation="vertical", size_hint_y=None)
+            box.bind(minimum_height=box.setter("height"))
+            for d in docs:
+                line = Factory.DocLine()
+                line.zh, line.en = d.zh, d.en
+                box.add_widget(line)
+            self._doc_boxes[prefix] = box
+        return box
+
+    def _fill(self, event: dict[str, Any], status: dict[str, Any]) -> None:
         app = App.get_running_app()
         cfg = app.kiosk_config
         ticket, prefix = event["ticket"], event["service"]
@@ -90,29 +133,25 @@ class ConfirmScreen(KioskScreen):
         title = messages.text("ticket_documents")
         self.docs_title_zh, self.docs_title_en = title.zh, title.en
         self.documents = [(d.zh, d.en) for d in docs]
-        box = self.ids.docs
-        box.clear_widgets()
-        for zh, en in self.documents:
-            line = Factory.DocLine()
-            line.zh, line.en = zh, en
-            box.add_widget(line)
+        holder = self.ids.docs
+        box = self._docs(prefix)
+        if box.parent is not holder:
+            holder.clear_widgets()
+            holder.add_widget(box)
         footer = messages.text("ui_take_ticket")
         self.footer_zh, self.footer_en = footer.zh, footer.en
-        self.not_printed = False
-        self._shown_at = time.monotonic()
-        self.drawn_at = 0.0
-        Clock.schedule_once(self._drawn, 0)  # after the frame that draws it
-        self._countdown(SHOW_SECONDS)
-        if ticket in self._failed:
-            self._mark_not_printed()
 
-    def _drawn(self, _dt: float) -> None:
+    def _drawn(self, *_: Any) -> None:
+        Window.unbind(on_flip=self._drawn)
         self.drawn_at = time.monotonic()
+
+    def _mark_text(self) -> None:
+        t = messages.text("ui_not_printed", ticket=self.number)
+        self.failed_zh, self.failed_en = t.zh, t.en
 
     def _mark_not_printed(self) -> None:
         self.not_printed = True
-        t = messages.text("ui_not_printed", ticket=self.number)
-        self.failed_zh, self.failed_en = t.zh, t.en
+        self._mark_text()
         self._countdown(FAILED_SECONDS)
 
     def _countdown(self, seconds: int) -> None:

@@ -63,6 +63,9 @@ def _configure_kivy(size: tuple[int, int], fullscreen: bool, rotation: int) -> N
     Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
     Config.set("graphics", "resizable", "0" if fullscreen else "1")
     Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
+    # a reply from the core, posted from another thread, wakes the loop at once instead
+    # of waiting out the frame's sleep
+    Config.set("kivy", "kivy_clock", "interrupt")
     # a right click must not leave red multitouch dots on a dev window
     Config.set("input", "mouse", "mouse,disable_multitouch")
 

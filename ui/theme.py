@@ -7,7 +7,9 @@ extra room with more content. :func:`px` scales a design pixel; the ``.kv`` file
 ``app.s`` (the same factor as a Kivy property, so sizes follow a resize).
 
 Type: Chinese sets the size; English beneath it is 58 % of it, never under 18 design
-pixels (:func:`en_size`).
+pixels (:func:`en_size`). The ``.kv`` files keep to a few sizes (Chinese 22, 24, 30, 36,
+the number 140/110; English 18 and 21): each size of each weight is a FreeType face of
+its own in the screen process, about 2.5 MB for a Noto CJK face.
 
 Colours: a calm light base, dark text, one deep blue for the header and the cards,
 amber for paused, grey for closed, red only for faults staff must act on. Every pair

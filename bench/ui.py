@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 # Mesa's software rasteriser (llvmpipe) and the LLVM it compiles shaders with: what this
 # machine draws with under Xvfb, and what a Pi's GPU driver (v3d) does not load.
 SOFTWARE_GL = ("libLLVM", "swrast_dri", "libz3", "libgallium")
+MAPPING = re.compile(r"[0-9a-f]+-[0-9a-f]+ ")
 
 
 def rss_mb(pid: int) -> float:
@@ -55,13 +56,10 @@ def software_gl_mb(pid: int) -> float:
     """Resident memory of the software GL libraries' mappings (``/proc/PID/smaps``)."""
     kb, mapped = 0, False
     for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
-        head = line.split()
-        if "-" in head[0] and len(head) >= 5 and not line.endswith(":"):
-            if ":" not in head[0]:
-                mapped = any(name in line for name in SOFTWARE_GL)
-                continue
-        if line.startswith("Rss:") and mapped:
-            kb += int(head[1])
+        if MAPPING.match(line):  # a mapping's header; its fields follow
+            mapped = any(name in line for name in SOFTWARE_GL)
+        elif line.startswith("Rss:") and mapped:
+            kb += int(line.split()[1])
     return round(kb / 1024, 1)
 
 

@@ -648,7 +648,6 @@ def main(argv: list[str] | None = None) -> int:
 
     theme.register_fonts(cfg.ui.font, home / "fonts")
     from kivy.clock import Clock
-
     from kivy.core.window import Window
 
     from ui.app import KioskApp

@@ -87,6 +87,16 @@ def _fsync_file(p: Path) -> None:
         os.close(fd)
 
 
+def _give_to_owner(path: Path, state: Path) -> None:
+    """Run as root (``sudo kiosk backup``), hand ``path`` to the state directory's owner:
+    a root-owned backups directory would stop the kiosk user's nightly copy."""
+    if os.geteuid() != 0:
+        return
+    st = os.stat(state)
+    if (os.stat(path).st_uid, os.stat(path).st_gid) != (st.st_uid, st.st_gid):
+        os.chown(path, st.st_uid, st.st_gid)
+
+
 def read_only(db: Path) -> sqlite3.Connection:
     """A connection that cannot write ``db`` (and opens no file that is not there)."""
     if not db.is_file():
@@ -122,6 +132,7 @@ def make(db: Path, keep: int = DEFAULT_KEEP, now: datetime | None = None) -> Pat
     """
     d = backups_dir(db)
     d.mkdir(mode=0o700, exist_ok=True)
+    _give_to_owner(d, db.parent)
     final = _target(d, now or datetime.now())
     tmp = d / f".{final.name}.tmp"
     src = read_only(db)
@@ -141,6 +152,7 @@ def make(db: Path, keep: int = DEFAULT_KEEP, now: datetime | None = None) -> Pat
     if problems != ["ok"]:
         tmp.unlink(missing_ok=True)
         raise ValueError(f"the copy of {db} fails its integrity check: {'; '.join(problems)}")
+    _give_to_owner(tmp, db.parent)
     _fsync_file(tmp)
     os.replace(tmp, final)
     _fsync_dir(d)
@@ -178,6 +190,7 @@ def restore(db: Path, backup: Path, now: datetime | None = None) -> Path | None:
         raise ValueError(f"{backup} fails its integrity check: {'; '.join(problems)}")
     lock = StoreLock(db)  # refuses while a kiosk holds it
     try:
+        _give_to_owner(lock.path, db.parent)  # a root-owned lock file would lock kiosk out
         aside = None
         stamp = f"{now or datetime.now():%Y%m%d-%H%M%S}"
         for suffix in ("", "-wal", "-shm"):
@@ -188,9 +201,7 @@ def restore(db: Path, backup: Path, now: datetime | None = None) -> Path | None:
                 aside = aside or moved
         tmp = db.with_name(f".{db.name}.restoring")
         shutil.copyfile(backup, tmp)
-        owner = os.stat(db.parent)
-        if os.geteuid() == 0:  # root restores for the kiosk user, who owns the state dir
-            os.chown(tmp, owner.st_uid, owner.st_gid)
+        _give_to_owner(tmp, db.parent)  # root restores for the kiosk user
         os.chmod(tmp, 0o600)
         _fsync_file(tmp)
         os.replace(tmp, db)

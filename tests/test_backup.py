@@ -3,6 +3,7 @@ numbering going after the high-water mark, and a damaged store names the backup.
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 from datetime import datetime
@@ -213,3 +214,24 @@ def test_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert cli.main(["backup", "--restore", name, "--config", str(config)]) == 0
     assert "restored" in capsys.readouterr().out
     assert [r[4] for r in rows(db) if r[1] == "issued"] == ["A001"]
+
+
+def test_copies_belong_to_the_state_directory_owner(tmp_path: Path) -> None:
+    """``sudo kiosk backup`` must not leave a root-owned backups directory that the
+    kiosk user's nightly copy can no longer write to."""
+    state = tmp_path / "state"
+    state.mkdir()
+    db = state / "kiosk.db"
+    Store(db).close()
+    owner = (4321, 4321) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+    if os.geteuid() == 0:
+        os.chown(state, *owner)
+    copy = backup.make(db)
+    for p in (copy, backup.backups_dir(db)):
+        assert (p.stat().st_uid, p.stat().st_gid) == owner
+    for made in state.iterdir():  # a state dir with only the backups in it
+        if made.is_file():
+            made.unlink()
+    backup.restore(db, copy)
+    for p in (db, state / "kiosk.db.lock"):
+        assert (p.stat().st_uid, p.stat().st_gid) == owner

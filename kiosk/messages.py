@@ -916,7 +916,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "report_line_after_closing": ("营业时间结束后办结 {count} 张", "Served after closing time: {count}"),
     "report_line_reinstated": ("过号后恢复 {count} 张", "No-shows reinstated: {count}"),
     "report_line_untimed": (
-        "{count} 次等候发生在时钟校正前，无法计时，未计入平均", "{count} waits fell before a clock correction and could not be timed; they are left out of the averages",
+        "{count} 次等候无法计时（取号时时钟有误，或取号记录缺失），未计入平均",
+        "{count} waits could not be timed (the ticket was issued under a wrong clock, or its issue is missing from the log); they are left out of the averages",
     ),
     "report_line_still_waiting": ("交班时仍在等候或办理中：{count} 张", "Still waiting or being served at handover: {count}"),
     "report_signature": ("交班人：__________    接班人：__________", "Handed over by: __________    Taken over by: __________"),

@@ -345,6 +345,7 @@ UNKNOWN_KEYS = [  # (model class, TOML with a key "colour" in that table, the ke
     ("Evaluator", _BUTTONS + 'evaluator = {good = 5, fair = 6, poor = 13, colour = 7}\n',
      "buttons.counters[0].evaluator.colour"),
     ("AudioSpec", '[audio]\ncolour = "blue"\n', "audio.colour"),
+    ("ReportSettings", '[report]\ncolour = "blue"\n', "report.colour"),
 ]
 
 

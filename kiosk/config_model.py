@@ -236,10 +236,10 @@ class ClockTable(Section, frozen=True):
 
 class StorageTable(Section, frozen=True):
     path: Text
-
     # copies made by `kiosk backup` (daily by counter-kiosk-backup.timer) that are kept
     backups_keep: Annotated[int, rule("must be between 1 and 365, got {value!r}",
                                       "e.g. 7: a week of daily copies", ge=1, le=365)] = 7
+
 
 class ControlTable(Section, frozen=True):
     socket: Text
@@ -260,8 +260,8 @@ class Config:
     ui: UiSettings
     require_sync: bool = False
     sync_flag: Path = Path("/run/systemd/timesync/synchronized")
-    drivers: dict[str, Any] = field(default_factory=dict)  # hardware tables as written
     backups_keep: int = 7  # [storage] backups_keep
+    drivers: dict[str, Any] = field(default_factory=dict)  # hardware tables as written
     source: Path | None = None
     serving: dict[str, tuple[int, ...]] = field(default_factory=dict)  # derived in __post_init__
     # each driver's section, checked; None: absent, the driver runs its stand-in

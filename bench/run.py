@@ -32,7 +32,7 @@ from bench.util import QUICK_ENV
 log = logging.getLogger(__name__)
 
 SECTIONS = ("core", "live", "store", "control", "printer", "counter_hw", "memory", "mqtt",
-            "report")
+            "report", "ui")
 
 # Keyword arguments for sections whose run() has no ``quick`` switch of its own.
 QUICK_ARGS: dict[str, dict[str, Any]] = {
@@ -82,6 +82,10 @@ TARGETS: dict[str, str] = {
     "fleet_out_of_order": "<= 0",
     "fleet_paced_missing": "<= 0",
     "outbox_left_unsent": "<= 0",
+    # ui: the touchscreen, a real window under Xvfb (software GL here)
+    "ui_touch_to_confirm_p99_ms": "<= 100",
+    "ui_cold_start_first_frame_ms": "<= 5000",
+    "ui_rss_mb": "<= 200",
 }
 # A p99 in ms with no target above gets this one (the kiosk's budget for a reaction).
 DEFAULT_P99_MS = "<= 30"

@@ -119,6 +119,21 @@ def test_frames_keep_coming_while_the_printer_hangs_and_the_core_restarts(
         printer.close()
 
 
+def test_dev_window_preview_and_keys(display: str, tmp_path: Path) -> None:
+    k = KioskProcess(core_config(tmp_path, f"preview://{tmp_path}/tickets")).start()
+    try:
+        out = run(display, "devkeys", k)
+        assert value(out, "called") == "A001"
+        events = k.ask("events")["data"]
+        assert [e["type"] for e in events if e["counter"] == 1 and e["type"] in
+                ("called", "recalled")] == ["called", "recalled"]
+        paused = next(c for c in k.ask("status")["status"]["counters"] if c["id"] == 3)
+        assert paused["status"] == "paused" and paused["reason"] == "临时离开"
+        assert (tmp_path / "tickets" / "latest.png").exists()
+    finally:
+        k.ensure_stopped()
+
+
 @pytest.mark.parametrize("size", ["800x480", "1920x1080", "1080x1920"])
 def test_screenshots_at_each_size(display: str, core: KioskProcess, size: str) -> None:
     run(display, "screens", core, size)

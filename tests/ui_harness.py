@@ -406,6 +406,34 @@ def screens(d: Driver) -> Step:
     yield from d.shot("elsewhere")
 
 
+def devkeys(d: Driver) -> Step:
+    """A dev window: a ticket shows in the preview corner; keys stand in for the clerks'
+    buttons (1 calls next at counter 1, Shift+1 recalls, P then 3 pauses counter 3)."""
+    yield from _home(d)
+    yield from d.tap(d.screen("customer")._cards["A"])
+    yield from d.until(lambda: d.app.sm.current == "confirm", "the confirmation")
+    preview = d.app.preview
+    yield from d.until(lambda: preview.opacity == 1 and preview.texture is not None,
+                       "the printed ticket in the preview corner", 20)
+    yield from d.shot("preview")
+
+    def key(code: int, mods: list[str] | None = None) -> None:
+        d.window.dispatch("on_key_down", code, 0, None, mods or [])
+        d.window.dispatch("on_key_up", code, 0)
+
+    def counter(cid: int) -> dict[str, Any]:
+        return next(c for c in d.app.status["counters"] if c["id"] == cid)
+
+    key(49)  # "1"
+    yield from d.until(lambda: counter(1)["current"] is not None, "counter 1 calling")
+    key(49, ["shift"])  # recall (the test finds it in the core's events)
+    yield from d.frame(2)
+    key(112)  # "p", then "3"
+    key(51)
+    yield from d.until(lambda: counter(3)["status"] == "paused", "counter 3 paused")
+    print(f"called {counter(1)['current']} paused {counter(3)['reason']}", flush=True)
+
+
 def bench(d: Driver) -> Step:
     """For bench/ui.py: touch to confirmation drawn (the ticket is committed before the
     reply that shows it), ``count`` times over the three services; then the test reads
@@ -442,7 +470,7 @@ def bench(d: Driver) -> Step:
 
 SCENARIOS: dict[str, Callable[[Driver], Step]] = {
     "take": take, "double": double, "restart": restart, "paper": paper, "frames": frames,
-    "screens": screens, "bench": bench,
+    "screens": screens, "bench": bench, "devkeys": devkeys,
 }
 
 

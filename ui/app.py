@@ -14,7 +14,7 @@ Kiosk mode (fullscreen): no cursor, no window chrome, Escape does nothing and a 
 request is refused; only the staff panel leaves it, through :meth:`KioskApp.leave_kiosk`.
 A windowed run is a dev run: keys stand in for the clerks' buttons (1-4 call next at
 that counter, Shift+1-4 recall, P then 1-4 pause or resume), F1 opens the staff panel
-and the last printed ticket is shown in a corner (:mod:`ui.preview`).
+and the last printed ticket is shown in a corner (:mod:`ui.preview`; F2 hides it).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ SCREENS: dict[str, list[tuple[str, str, str]]] = {  # mode -> (name, module, cla
     "hall": [("hall", "ui.hall", "HallScreen")],
     "staff": [("staff", "ui.staff", "StaffScreen")],
 }
-KEY_F1, KEY_P, KEY_1 = 282, 112, 49
+KEY_F1, KEY_F2, KEY_P, KEY_1 = 282, 283, 112, 49
 
 
 def process_age_ms() -> float | None:
@@ -238,6 +238,9 @@ class KioskApp(App):
                 modifiers: list[str]) -> bool:
         if key == KEY_F1:
             self.open_staff()
+            return True
+        if key == KEY_F2 and hasattr(self, "preview"):
+            self.preview.toggle()
             return True
         if key == KEY_P:
             self._pause_armed = True

@@ -1,4 +1,4 @@
-"""The last printed ticket, in a corner of the dev window.
+"""The last printed ticket, in a corner of the dev window (F2 hides or shows it).
 
 With a ``preview://DIR`` printer (the default when no ``[printer]`` is configured) the
 printer driver writes ``DIR/latest.png`` (by rename, so it is never read half-written)
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
+from kivy.graphics import Color, Line
 from kivy.uix.image import Image
 
 from kiosk.events import Event
@@ -44,14 +45,27 @@ class TicketPreview(Image):
                          pos_hint={"right": 0.995, "y": 0.12}, **kwargs)
         self.app = app
         self.opacity = 0
+        self.hidden = False
         self._mtime = 0.0
         self._dir = preview_dir(app)
         self._renderer: Any = None
         app.bind(s=self._resize)
         self._resize(app, app.s)
+        with self.canvas.after:  # a thin frame: it is not part of the screen beneath
+            Color(0.3, 0.3, 0.3, 1)
+            self._frame = Line(rectangle=(0, 0, 0, 0), width=1)
+        self.bind(pos=self._reframe, size=self._reframe)
+
+    def _reframe(self, *_: Any) -> None:
+        self._frame.rectangle = (self.x, self.y, self.width, self.height)
 
     def _resize(self, _app: Any, s: float) -> None:
-        self.size = (150 * s, 260 * s)
+        self.size = (120 * s, 220 * s)
+
+    def toggle(self) -> None:
+        """F2 in a dev window: the preview covers a corner of the screen it previews."""
+        self.hidden = not self.hidden
+        self.opacity = 0 if self.hidden or self.texture is None else 1
 
     def on_kiosk_event(self, event: dict[str, Any]) -> None:
         if event.get("type") != "issued":
@@ -71,9 +85,7 @@ class TicketPreview(Image):
             return
         if mtime != self._mtime:
             self._mtime = mtime
-            self.source = str(latest)
-            self.reload()
-            self.opacity = 1
+            self._show(latest)
 
     def _draw(self, event: dict[str, Any]) -> None:
         """Render the ticket off Kivy's thread and show it (no PNG printer configured)."""
@@ -102,4 +114,4 @@ class TicketPreview(Image):
     def _show(self, path: Path) -> None:
         self.source = str(path)
         self.reload()
-        self.opacity = 1
+        self.opacity = 0 if self.hidden else 1

@@ -338,6 +338,8 @@ UNKNOWN_KEYS = [  # (model class, TOML with a key "colour" in that table, the ke
     ("Counter", _SERVICE % ("", "") + 'colour = "blue"\n', "counters[0].colour"),
     ("MqttSettings", '[mqtt]\ncolour = "blue"\n', "mqtt.colour"),
     ("UiSettings", '[ui]\ncolour = "blue"\n', "ui.colour"),
+    ("Elsewhere", '[[ui.elsewhere]]\nname_zh = "x"\nname_en = "x"\nwhere_zh = "x"\n'
+     'where_en = "x"\ncolour = "blue"\n', "ui.elsewhere[0].colour"),
     ("PrinterSettings", '[printer]\ncolour = "blue"\n', "printer.colour"),
     ("DisplaySpec", _DISPLAY + 'colour = "blue"\n', "displays[0].colour"),
     ("ButtonsSpec", '[buttons]\ncolour = "blue"\n', "buttons.colour"),

@@ -79,7 +79,8 @@ def test_an_acl_denial_keeps_the_row_unsent_raises_the_alarm_and_does_not_spin(
         seq = done(k.svc, c.Issue("A")).events[-1].seq
         assert wait_for(lambda: k.device("mqtt.outbox").get("status") == "error", 10)
         detail = k.device("mqtt.outbox")["detail"]
-        assert "135" in detail and "Not authorized" in detail and TOPICS.base in detail
+        assert "135" in detail and "Not authorized" in detail and "ACL" in detail
+        assert f"{TOPICS.base}/#" in detail  # what to allow
         assert seq in k.unsent()
         assert k.device("mqtt")["status"] == "ok"  # the link itself is fine
         assert any(r.levelno == logging.ERROR and "ACL" in r.getMessage()
@@ -135,7 +136,8 @@ def tls_broker(tmp: Path) -> tuple[Broker, Path]:
 
 
 def test_tls_with_the_brokers_ca_connects_and_without_it_is_a_clear_error(
-        tmp_path: Path, kiosk_on: Callable[..., MqttKiosk]) -> None:
+        tmp_path: Path, kiosk_on: Callable[..., MqttKiosk],
+        caplog: pytest.LogCaptureFixture) -> None:
     broker, ca = tls_broker(tmp_path)
     with broker:
         url = f"mqtts://{broker.host}:{broker.port}"
@@ -146,7 +148,9 @@ def test_tls_with_the_brokers_ca_connects_and_without_it_is_a_clear_error(
         bad = kiosk_on(broker, url=url)  # the system's CAs do not know the test CA
         assert wait_for(lambda: bad.device("mqtt").get("status") == "error", 15)
         detail = bad.device("mqtt")["detail"]
-        assert "TLS connection" in detail and "CERTIFICATE_VERIFY_FAILED" in detail
+        assert "TLS connection" in detail and "mqtt.ca_file" in detail  # the fix
+        assert any(r.levelno == logging.ERROR and "CERTIFICATE_VERIFY_FAILED" in
+                   r.getMessage() for r in caplog.records)  # and the log says why
         bad.stop()
 
 

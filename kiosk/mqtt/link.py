@@ -21,10 +21,10 @@ clean stop, before it disconnects (a clean DISCONNECT suppresses the will).
 The payloads stay the plain words ``online``/``offline``, as Home Assistant's
 ``availability_topic`` expects. Borrowed from Sparkplug: birth and will both carry a
 session id, a random hex string drawn at each start of the kiosk (kept across its
-reconnects), as the MQTT v5 user property ``session``; the retained state JSON carries the same id as ``session``. A
-consumer that sees ``offline`` whose ``session`` differs from that of the latest
-``online`` (or of the latest state) knows it is the late will of an older session, not
-news about the kiosk running now, and ignores it.
+reconnects), as the MQTT v5 user property ``session``; the retained state JSON carries
+the same id as ``session``. A consumer that sees ``offline`` whose ``session`` differs
+from that of the latest ``online`` (or of the latest state) knows it is the late will of
+an older session, not news about the kiosk running now, and ignores it.
 
 Errors
 ------

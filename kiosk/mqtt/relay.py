@@ -109,6 +109,8 @@ class Relay:
         self.alarm = alarmed
         self.sent = 0  # acknowledged since start (for the bench and the tests)
         self._stopping = False
+        self._stopped = threading.Event()
+        self._count_due = True  # the backlog may have changed since it was counted
         self._thread = threading.Thread(target=self._run, name="mqtt-relay", daemon=True)
 
     # --- other threads -------------------------------------------------------------------
@@ -120,6 +122,7 @@ class Relay:
         """A commit happened: new outbox rows and a new status. Returns at once."""
         self._status = status
         self._state_dirty = True
+        self._count_due = True
         self._wake.set()
 
     def acked(self, mid: int, reason: int, reason_name: str) -> None:
@@ -136,6 +139,7 @@ class Relay:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stopping = True
+        self._stopped.set()
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
@@ -162,12 +166,13 @@ class Relay:
                 self._inflight.clear()  # paho still holds them; the rows stay unsent and
                 self._inflight_seqs.clear()  # go out again after the restart of the loop
                 self._cursor = 0
-                self._wake.wait(RESTART_AFTER_S)  # stop() cuts it short
+                self._stopped.wait(RESTART_AFTER_S)
 
     def _loop(self, box: Outbox) -> None:
         self._prune(box)
         next_prune = time.monotonic() + PRUNE_EVERY_S
         next_count = 0.0
+        self._count_due = True
         last_state = -STATE_EVERY_S
         stop_by: float | None = None
         while True:
@@ -180,13 +185,16 @@ class Relay:
                     return
             elif self._connected.is_set():
                 self._fill(box, now)
-            if now >= next_count:
+            if self._count_due and now >= next_count:
+                self._count_due = False
                 self._count(box)
                 next_count = now + COUNT_EVERY_S
             if now >= next_prune:
                 self._prune(box)
                 next_prune = now + PRUNE_EVERY_S
-            waits = [next_count - now, next_prune - now]
+            waits = [next_prune - now]
+            if self._count_due:  # counted at most every COUNT_EVERY_S; idle: not at all
+                waits.append(next_count - now)
             if self._state_dirty and self._connected.is_set():
                 if now - last_state >= STATE_EVERY_S:
                     self._send_state()
@@ -274,6 +282,7 @@ class Relay:
         if done or refused:
             self.backlog = max(0, self.backlog - len(done))
             self._state_dirty = True
+            self._count_due = True
 
     def _mark(self, box: Outbox) -> None:
         # One commit (fsync) per batch, not per PUBACK: on an SD card that is the
@@ -292,7 +301,7 @@ class Relay:
         self._backoff = min(self._backoff * 2, BACKOFF_MAX_S)
 
     def _count(self, box: Outbox) -> None:
-        backlog = box.backlog()
+        backlog = box.backlog() - len(self._to_mark)  # acknowledged ones are not waiting
         if backlog != self.backlog:
             self._state_dirty = True
         self.backlog = backlog

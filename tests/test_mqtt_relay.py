@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from kiosk import commands as c
 from kiosk import mqtt as kiosk_mqtt
 from kiosk.bootstrap import driver_context
 from kiosk.clock import FakeClock
+from kiosk.events import Event
 from kiosk.mqtt import discovery
 from kiosk.mqtt.publisher import MqttPublisher
 from kiosk.mqtt.topics import HA_STATUS, Topics
@@ -386,3 +387,22 @@ def test_a_failure_in_the_relay_shows_and_the_relay_starts_again(
     last = k.svc.store.events()[-1].seq
     assert wait_for(lambda: last in sub.unique_seqs(), 10)
     assert sub.unique_seqs() == list(range(1, (last or 0) + 1))
+
+
+def test_the_relay_prunes_old_sent_rows_at_start_and_keeps_unsent_ones(
+        broker: Broker, tmp_path: Path, kiosk_on: Callable[..., MqttKiosk]) -> None:
+    db = tmp_path / "k0" / "kiosk.db"  # where kiosk_on's first kiosk keeps its store
+    db.parent.mkdir()
+    store = Store(db)
+    store.append([Event("day_started", "2026-10-01T09:00:00+08:00", "2026-10-01")] +
+                 [Event("issued", "2026-10-01T09:00:00+08:00", "2026-10-01", f"A{i:03d}",
+                        "A", None, "test", {"number": i}) for i in range(1, 11)])
+    store.close()
+    long_ago = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+    with sqlite3.connect(db) as conn:  # 1-5 went out long ago; 6-11 never did
+        conn.execute("UPDATE outbox SET sent = ? WHERE seq <= 5", [long_ago])
+    k = kiosk_on(broker, outbox_keep_days=30)
+    assert wait_for(lambda: k.unsent() == [], 10)  # 6-11 (and what came since) went out
+    with sqlite3.connect(db) as conn:
+        left = [r[0] for r in conn.execute("SELECT seq FROM outbox ORDER BY seq")]
+    assert left[:6] == list(range(6, 12)) and 5 not in left, left

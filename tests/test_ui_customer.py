@@ -7,7 +7,9 @@ Screenshots go to artifacts/ui/ (<scenario>-<size>.png).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -132,6 +134,44 @@ def test_dev_window_preview_and_keys(display: str, tmp_path: Path) -> None:
         assert (tmp_path / "tickets" / "latest.png").exists()
     finally:
         k.ensure_stopped()
+
+
+def test_outside_business_hours_says_when_the_branch_opens(display: str,
+                                                           tmp_path: Path) -> None:
+    # open one minute a day, twelve hours from now: closed now, whatever the time
+    hour = (datetime.now(ZoneInfo("Asia/Shanghai")).hour + 12) % 24
+    days = "\n".join(f'{d} = ["{hour:02d}:00-{hour:02d}:01"]' for d in
+                     ("mon", "tue", "wed", "thu", "fri", "sat", "sun"))
+    k = KioskProcess(core_config(tmp_path, extra=f"[hours]\n{days}\n")).start()
+    try:
+        out = run(display, "panel", k)
+        assert value(out, "panel") == "closed"
+        assert f"{hour:02d}:00 开始办理" in out and f"at {hour:02d}:00" in out
+        assert k.ask("issue", service="A")["code"] == "outside_hours"  # the core agrees
+    finally:
+        k.ensure_stopped()
+
+
+def test_before_the_clock_is_set_tickets_come_in_a_moment(display: str,
+                                                         tmp_path: Path) -> None:
+    extra = f'[clock]\nrequire_sync = true\nsync_flag = "{tmp_path}/synced"\n'
+    k = KioskProcess(core_config(tmp_path, extra=extra)).start()
+    try:
+        out = run(display, "panel", k)
+        assert value(out, "panel") == "unsynced"
+        assert "请稍候片刻再取号" in out and "wait a moment before taking a number" in out
+        assert k.ask("issue", service="A")["code"] == "clock_unsynced"  # the core agrees
+    finally:
+        k.ensure_stopped()
+
+
+def test_a_service_with_no_open_counter_says_so_and_issues_nothing(
+        display: str, core: KioskProcess) -> None:
+    assert core.ask("close", counter=3)["ok"]  # the only counter for claims
+    out = run(display, "nocounter", core)
+    notice = [line for line in out.splitlines() if line.startswith("notice ")][-1]
+    assert "抱歉" in notice and "Sorry" in notice  # the core's service_closed apology
+    assert core.ask("status")["status"]["issued_today"] == 0
 
 
 @pytest.mark.parametrize("size", ["800x480", "1920x1080", "1080x1920"])

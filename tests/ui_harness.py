@@ -434,6 +434,33 @@ def devkeys(d: Driver) -> Step:
     print(f"called {counter(1)['current']} paused {counter(3)['reason']}", flush=True)
 
 
+def panel(d: Driver) -> Step:
+    """Outside business hours, or before the clock is set: one calm panel, no cards."""
+    yield from d.until(lambda: d.app.sm.current == "customer"
+                       and d.screen("customer").panel != "", "the calm panel", 30)
+    cust = d.screen("customer")
+    yield from d.frame(3)
+    assert cust.ids.cards.disabled and cust.ids.cards.opacity == 0
+    yield from d.shot(f"panel-{cust.panel}")
+    print(f"panel {cust.panel}\n{cust.panel_zh}\n{cust.panel_en}", flush=True)
+
+
+def nocounter(d: Driver) -> Step:
+    """Claims has no open counter: its card says so, and a touch is answered with the
+    core's apology instead of a ticket nobody would call."""
+    yield from _home(d)
+    cust = d.screen("customer")
+    card = cust._cards["B"]
+    yield from d.until(lambda: card.kind == "none", "the card saying no counter is open")
+    yield from d.shot("no-counter")
+    yield from d.tap(card)
+    yield from d.until(lambda: cust._notice is not None and cust._notice.body_zh != "",
+                       "the apology")
+    yield from d.shot("no-counter-touched")
+    assert d.app.sm.current == "customer" and cust.issued == 0
+    print(f"notice {cust._notice.body_zh} / {cust._notice.body_en}", flush=True)
+
+
 def bench(d: Driver) -> Step:
     """For bench/ui.py: touch to confirmation drawn (the ticket is committed before the
     reply that shows it), ``count`` times over the three services; then the test reads
@@ -470,7 +497,8 @@ def bench(d: Driver) -> Step:
 
 SCENARIOS: dict[str, Callable[[Driver], Step]] = {
     "take": take, "double": double, "restart": restart, "paper": paper, "frames": frames,
-    "screens": screens, "bench": bench, "devkeys": devkeys,
+    "screens": screens, "bench": bench, "devkeys": devkeys, "panel": panel,
+    "nocounter": nocounter,
 }
 
 

@@ -2,9 +2,11 @@
 
 * Cards come from the status (waiting, rough wait, open counters) and from ``[[ui.
   elsewhere]]`` (services offered at another branch: touching one apologises and says
-  where). A service with no open counter says so on its card; touching it asks the core
-  anyway, which issues or refuses by the branch's rules, and a refusal is shown as the
-  core words it (an apology plus what to do instead).
+  where). A service whose counters are all closed says so on its card (the core would
+  refuse its tickets); one whose counters are paused says they are back shortly (the core
+  issues tickets for it). A touch always asks the core, which issues or refuses by the
+  branch's rules; a refusal is shown as the core words it (an apology plus what to do
+  instead).
 * One touch, one ticket: while an ``issue`` is in flight, and for :data:`TAP_GUARD` s
   after the last accepted touch, touches are ignored, so a double tap or a held finger
   never takes two numbers.
@@ -142,10 +144,18 @@ class CustomerScreen(KioskScreen):
 
     def _card_data(self) -> list[dict[str, str]]:
         out: list[dict[str, str]] = []
-        empty = messages.Bilingual("", "")
-        for svc in (self._status or {}).get("services", ()):
-            if not svc["open_counters"]:
-                kind, one, two = "none", messages.text("ui_no_counter"), empty
+        status = self._status or {}
+        for svc in status.get("services", ()):
+            states = {c["status"] for c in status.get("counters", ())
+                      if svc["prefix"] in c["services"]}
+            if not svc["open_counters"] and states <= {"closed"}:
+                # the core refuses: say so before anyone takes a ticket
+                kind, one, two = ("none", messages.text("ui_no_counter"),
+                                  messages.text("ui_ask_staff"))
+            elif not svc["open_counters"]:  # paused: tickets are issued, called later
+                kind, one, two = ("open", messages.text("ui_paused"),
+                                  messages.text("ui_waiting", waiting=svc["waiting"])
+                                  if svc["waiting"] else messages.text("ui_waiting_none"))
             elif svc["waiting"] == 0:
                 kind, one, two = ("open", messages.text("ui_waiting_none"),
                                   messages.text("ui_take_now"))

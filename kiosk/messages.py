@@ -837,7 +837,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "ui_waiting_none": ("暂无等候", "No one waiting"),
     "ui_wait_about": ("约 {minutes} 分钟", "About {minutes} min"),
     "ui_take_now": ("请直接取号", "Take a number now"),
-    "ui_no_counter": ("暂停办理，请咨询大堂工作人员", "Not available now; please ask our lobby staff"),
+    "ui_no_counter": ("暂停办理", "Not available now"),
+    "ui_ask_staff": ("请咨询大堂工作人员", "Please ask our lobby staff"),
+    "ui_paused": ("窗口暂停服务，稍后恢复", "Counter paused; back shortly"),
     "ui_elsewhere": ("本网点暂不办理", "Not offered at this branch"),
     "ui_elsewhere_where": (
         "抱歉，本网点暂不办理“{name_zh}”业务。请到{where_zh}办理，谢谢您的理解。",

@@ -80,3 +80,23 @@ def test_every_tab_and_a_confirmation_that_can_be_cancelled(display: str,
     assert counter["status"] == "open"  # cancelled: nothing was closed
     for tab in ("queue", "devices", "priority", "confirm-close"):
         assert (ARTIFACTS / f"staff-{tab}-800x480.png").exists()
+
+
+def test_reinstate_priority_and_reprint_by_touch(display: str, core: KioskProcess) -> None:
+    for cid in (1, 3):
+        core.ask("open", counter=cid)
+    core.ask("issue", service="A")
+    core.ask("issue", service="A")
+    core.ask("call-next", counter=1)
+    core.ask("no-show", counter=1)  # A001 missed; A002 waits
+    out = run(display, "staff_actions", core)
+    assert "reinstated A001: Done, thank you" in out
+    assert "priority: Priority ticket B001 issued (Elderly customer)" in out
+    assert "reprint: Ticket B001 reprinted; please take it" in out
+    status = core.ask("status")["status"]
+    a = next(s for s in status["services"] if s["prefix"] == "A")
+    assert a["next_tickets"][0] == "A001"  # back at the head of the queue
+    events = core.ask("events")["data"]
+    issued = [e for e in events if e["type"] == "issued" and e["ticket"] == "B001"]
+    assert issued and issued[0]["data"]["priority"] == "elderly"
+    assert any(e["type"] == "reprinted" for e in events)

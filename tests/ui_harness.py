@@ -600,6 +600,49 @@ def staff_screens(d: Driver) -> Step:
     print("cancelled", flush=True)
 
 
+def _tap_button(d: Driver, zh: str) -> Step:
+    """Tap the panel's button whose Chinese words start with ``zh`` (laid out first)."""
+    staff = d.screen("staff")
+    yield from d.frame(3)
+    found = [w for w in staff.ids.content.walk() if getattr(w, "zh", "").startswith(zh)
+             and hasattr(w, "tone")]
+    assert found, f"no button {zh!r}"
+    yield from d.tap(found[0])
+
+
+def _answered(d: Driver, what: str) -> Step:
+    staff = d.screen("staff")
+    yield from d.until(lambda: staff.last_reply is not None, what)
+    assert staff.last_reply is not None and staff.last_reply["ok"], staff.last_reply
+    print(f"{what}: {staff.message_en}", flush=True)
+    staff.last_reply = None
+
+
+def staff_actions(d: Driver) -> Step:
+    """Reinstate a missed ticket (confirmed once), issue a priority ticket with a reason,
+    reprint the last ticket: each by touch, each answered by the core."""
+    yield from _staff(d)
+    staff = d.screen("staff")
+    yield from _type_pin(d, STAFF_PIN)
+    yield from d.until(lambda: staff.unlocked, "the panel unlocked")
+    staff.show_tab("queue")
+    yield from d.until(lambda: bool(staff.no_shows.tickets), "today's missed tickets")
+    staff.show_tab("queue")
+    missed = staff.no_shows.tickets[0]
+    yield from _tap_button(d, missed)
+    yield from d.until(lambda: staff.dialog is not None, "the confirmation")
+    yield from d.shot("staff-confirm-reinstate")
+    yield from _tap_choice(d, d.app.zh("staff_confirm"))
+    yield from _answered(d, f"reinstated {missed}")
+    staff.show_tab("priority")
+    yield from _tap_button(d, d.app.zh("staff_priority_elderly"))
+    yield from _tap_button(d, "理赔")
+    yield from _answered(d, "priority")
+    yield from d.shot("staff-priority-issued")
+    yield from d.tap(staff.ids.reprint)
+    yield from _answered(d, "reprint")
+
+
 def _hall(d: Driver) -> Step:
     yield from d.until(lambda: d.app.sm.current == "hall" and d.app.status is not None
                        and not d.app.sm.transition.is_active, "the hall board", 30)
@@ -673,6 +716,7 @@ def hall_mqtt(d: Driver) -> Step:
 SCENARIOS.update({
     "pin_lockout": pin_lockout, "pin_still_locked": pin_still_locked,
     "staff_pause": staff_pause, "staff_screens": staff_screens,
+    "staff_actions": staff_actions,
     "hall_paused": hall_paused, "hall_calls": hall_calls, "hall_mqtt": hall_mqtt,
 })
 

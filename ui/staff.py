@@ -17,6 +17,7 @@ the panel redraws from the status and events like every screen. It locks itself 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -156,7 +157,7 @@ class StaffScreen(KioskScreen):
             self.pad.enabled = True
 
     def _locked_out(self, left: float) -> None:
-        self._say(text("staff_pin_locked", minutes=max(1, round(left / 60 + 0.49))), "warn")
+        self._say(text("staff_pin_locked", minutes=max(1, math.ceil(left / 60))), "warn")
         self.pad.enabled = False
         Clock.schedule_once(lambda _dt: self.show_pin_page() if not self.unlocked else None,
                             min(left, 60.0) + 0.1)
@@ -241,17 +242,20 @@ class StaffScreen(KioskScreen):
             box.add_widget(row)
 
     def _draw_queue(self, box: Any) -> None:
+        # the missed tickets first: they are what staff act on here
+        s = App.get_running_app().s
+        words = self.no_shows.words()
+        box.add_widget(StaffLine(zh=words.zh, en=words.en, tone="heading"))
+        if self.no_shows.tickets:
+            row = BoxLayout(size_hint_y=None, height=s * 60, spacing=s * 8)
+            for ticket in self.no_shows.tickets[-5:]:
+                label = text("staff_reinstate")
+                row.add_widget(_button(Bilingual(f"{ticket} {label.zh}", label.en),
+                                       partial(self.reinstate, ticket)))
+            box.add_widget(row)
         for q in sm.queue_lines(self.status):
             box.add_widget(StaffLine(zh=q.head.zh + "  " + q.next.zh,
                                      en=q.head.en + "  " + q.next.en))
-        words = self.no_shows.words()
-        box.add_widget(StaffLine(zh=words.zh, en=words.en, tone="heading"))
-        row = BoxLayout(size_hint_y=None, height=App.get_running_app().s * 64,
-                        spacing=App.get_running_app().s * 8)
-        for ticket in self.no_shows.tickets[-6:]:
-            row.add_widget(_button(Bilingual(ticket, text("staff_reinstate").en),
-                                   partial(self.reinstate, ticket)))
-        box.add_widget(row)
 
     def _draw_devices(self, box: Any) -> None:
         lines = sm.device_lines(self.status)

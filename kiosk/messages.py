@@ -793,7 +793,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Reinstate {ticket}? The customer goes to the head of the queue and is called next.",
     ),
     "staff_confirm_transfer": (
-        "把{counter}号窗口正在办理的{ticket}号转到{target_zh}？客户保留排队位置，优先办理。",
+        "把{counter}号窗口正在办理的{ticket}号转到{target_zh}？客户保留原来的排队位置。",
         "Transfer {ticket} from counter {counter} to {target_en}? The customer keeps their "
         "place in the queue.",
     ),

@@ -82,13 +82,14 @@ def test_every_tab_and_a_confirmation_that_can_be_cancelled(display: str,
         assert (ARTIFACTS / f"staff-{tab}-800x480.png").exists()
 
 
-def test_reinstate_priority_and_reprint_by_touch(display: str, core: KioskProcess) -> None:
+def test_reinstate_priority_reprint_and_transfer_by_touch(display: str, core: KioskProcess) -> None:
     for cid in (1, 3):
         core.ask("open", counter=cid)
     core.ask("issue", service="A")
     core.ask("issue", service="A")
     core.ask("call-next", counter=1)
-    core.ask("no-show", counter=1)  # A001 missed; A002 waits
+    core.ask("no-show", counter=1)  # A001 missed
+    core.ask("call-next", counter=1)  # A002 at counter 1
     out = run(display, "staff_actions", core)
     assert "reinstated A001: Done, thank you" in out
     assert "priority: Priority ticket B001 issued (Elderly customer)" in out
@@ -100,3 +101,5 @@ def test_reinstate_priority_and_reprint_by_touch(display: str, core: KioskProces
     issued = [e for e in events if e["type"] == "issued" and e["ticket"] == "B001"]
     assert issued and issued[0]["data"]["priority"] == "elderly"
     assert any(e["type"] == "reprinted" for e in events)
+    moved = [e for e in events if e["type"] == "transferred"]
+    assert [(e["ticket"], e["data"]["to_service"]) for e in moved] == [("A002", "B")]

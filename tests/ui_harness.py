@@ -620,7 +620,8 @@ def _answered(d: Driver, what: str) -> Step:
 
 def staff_actions(d: Driver) -> Step:
     """Reinstate a missed ticket (confirmed once), issue a priority ticket with a reason,
-    reprint the last ticket: each by touch, each answered by the core."""
+    reprint the last ticket, transfer counter 1's customer to Claims (confirmed once):
+    each by touch, each answered by the core."""
     yield from _staff(d)
     staff = d.screen("staff")
     yield from _type_pin(d, STAFF_PIN)
@@ -641,6 +642,14 @@ def staff_actions(d: Driver) -> Step:
     yield from d.shot("staff-priority-issued")
     yield from d.tap(staff.ids.reprint)
     yield from _answered(d, "reprint")
+    staff.show_tab("counters")  # counter 1 is serving: transfer its customer to Claims
+    yield from _tap_button(d, d.app.zh("staff_transfer"))
+    yield from _tap_choice(d, d.app.zh("staff_transfer_service", service_zh="理赔",
+                                       service_en="Claims"))
+    yield from d.until(lambda: staff.dialog is not None, "the confirmation")
+    yield from d.shot("staff-confirm-transfer")
+    yield from _tap_choice(d, d.app.zh("staff_confirm"))
+    yield from _answered(d, "transfer")
 
 
 def _hall(d: Driver) -> Step:

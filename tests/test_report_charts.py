@@ -55,6 +55,7 @@ def test_png_and_pdf_through_the_command(day_report: tuple[KioskService, figures
     img = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     assert img is not None and base64.b64decode(img[1]).startswith(b"\x89PNG")
     assert "合计" in page  # the figures table under the charts
+    assert "{{" not in page and "img{max-width:100%}" in page
 
 
 def test_a_chart_that_cannot_be_written_fails_clearly_and_leaves_no_process(

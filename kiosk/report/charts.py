@@ -263,16 +263,19 @@ def _metadata(f: dict[str, Any], suffix: str) -> dict[str, str] | None:
     return {"Title": f"{b['name_zh']} {p['label_zh']}", "Creator": "counter-kiosk"}
 
 
+_CSS = ("body{font-family:'Noto Sans CJK SC','Source Han Sans SC',sans-serif;margin:1.5em}"
+        "img{max-width:100%}"
+        "pre{font-family:'Noto Sans Mono CJK SC',monospace;font-size:13px}")
+
+
 def _html(f: dict[str, Any], png_b64: str) -> str:
     b, p = f["branch"], f["period"]
-    head = text("report_title")
+    head = text("report_shift_title" if p["kind"] == "shift" else "report_title")
     title = html.escape(f"{b['name_zh']} {head.zh} {p['label_zh']}")
     body = html.escape(table.render(f, handover=p["kind"] == "shift"))
     return (
         "<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-        f"<title>{title}</title><style>body{{font-family:'Noto Sans CJK SC','Source Han "
-        "Sans SC',sans-serif;margin:1.5em}}img{{max-width:100%}}pre{{font-family:"
-        "'Noto Sans Mono CJK SC',monospace;font-size:13px}}</style></head><body>\n"
+        f"<title>{title}</title><style>{_CSS}</style></head><body>\n"
         f"<h1>{title}</h1>\n<p>{html.escape(b['name_en'])} · {html.escape(head.en)} · "
         f"{html.escape(p['label_en'])}</p>\n"
         f"<img alt=\"{title}\" src=\"data:image/png;base64,{png_b64}\">\n"

@@ -743,8 +743,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{minutes} min.",
     ),
     "staff_pin_none": (
-        "尚未设置员工密码，员工操作已锁定。请管理员运行 kiosk hash-pin，把显示的 staff_pin_hash "
-        "一行写入配置文件的 [ui] 部分，然后重启取号机。",
+        "尚未设置员工密码，员工操作已锁定。\n请管理员运行 kiosk hash-pin，把显示的 "
+        "staff_pin_hash 一行写入配置文件的 [ui] 部分，然后重启取号机。",
         "No staff PIN is set, so the staff panel is locked. An administrator can run "
         "kiosk hash-pin, add the staff_pin_hash line it prints under [ui] in the config "
         "file, then restart the kiosk.",

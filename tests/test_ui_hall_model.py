@@ -104,3 +104,24 @@ def test_courtesy_line() -> None:
     assert courtesy(None, None) == text("hall_courtesy")
     own = courtesy("欢迎光临 城东支公司", None)
     assert (own.zh, own.en) == ("欢迎光临 城东支公司", "")
+
+
+def test_every_colour_pair_the_hall_and_staff_screens_put_text_on_is_aaa() -> None:
+    from ui import theme as t
+
+    pairs = {  # text colour on background, as hall.kv, staff.kv and pinpad.kv use them
+        "ticket on the highlight": (t.BRAND, t.BRAND_SOFT),
+        "ticket while blinking": (t.ON_BRAND, t.BRAND),
+        "English on the highlight and serving rows": (t.MUTED, t.BRAND_SOFT),
+        "English on rows and buttons": (t.MUTED, t.SURFACE),
+        "counter names": (t.BRAND, t.SURFACE),
+        "headings": (t.BRAND, t.BG),
+        "paused": (t.ON_AMBER, t.AMBER),
+        "closed": (t.ON_GREY, t.GREY),
+        "close buttons and faults": (t.ON_RED, t.RED),
+        "buttons not usable yet": (t.MUTED, t.BG),
+        "courtesy line": (t.TEXT, t.BRAND_SOFT),
+    }
+    low = {k: round(t.contrast(fg, bg), 2) for k, (fg, bg) in pairs.items()
+           if t.contrast(fg, bg) < 7.0}
+    assert low == {}

@@ -103,3 +103,23 @@ def test_reinstate_priority_reprint_and_transfer_by_touch(display: str, core: Ki
     assert any(e["type"] == "reprinted" for e in events)
     moved = [e for e in events if e["type"] == "transferred"]
     assert [(e["ticket"], e["data"]["to_service"]) for e in moved] == [("A002", "B")]
+
+
+def test_without_a_pin_hash_the_panel_stays_locked_and_says_how(display: str,
+                                                                tmp_path: Path) -> None:
+    k = KioskProcess(core_config(tmp_path)).start()
+    try:
+        out = run(display, "pin_none", k)
+    finally:
+        k.ensure_stopped()
+    assert "no PIN set" in out
+
+
+def test_the_panel_locks_itself_when_left_alone(display: str, tmp_path: Path) -> None:
+    extra = f'[ui]\nstaff_pin_hash = "{hash_pin(STAFF_PIN, n=2**10)}"\nidle_timeout_s = 5\n'
+    k = KioskProcess(core_config(tmp_path, extra=extra)).start()
+    try:
+        out = run(display, "staff_idle", k)
+    finally:
+        k.ensure_stopped()
+    assert "locked after idle" in out

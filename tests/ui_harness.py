@@ -600,6 +600,28 @@ def staff_screens(d: Driver) -> Step:
     print("cancelled", flush=True)
 
 
+def pin_none(d: Driver) -> Step:
+    """No staff_pin_hash configured: the pad is off and the page says how to set one."""
+    yield from _staff(d)
+    staff = d.screen("staff")
+    assert not staff.pad.enabled and "kiosk hash-pin" in staff.message_en, staff.message_en
+    yield from d.tap(staff.pad.keys["1"])
+    assert staff.pad.count == 0
+    yield from d.shot("staff-pin-none")
+    print("no PIN set", flush=True)
+
+
+def staff_idle(d: Driver) -> Step:
+    """Unlocked and left alone: the panel locks itself after [ui] idle_timeout_s."""
+    yield from _staff(d)
+    staff = d.screen("staff")
+    yield from _type_pin(d, STAFF_PIN)
+    yield from d.until(lambda: staff.unlocked, "the panel unlocked")
+    yield from d.until(lambda: not staff.unlocked, "the panel locked by itself",
+                       staff.idle_timeout + 10)
+    print("locked after idle", flush=True)
+
+
 def _tap_button(d: Driver, zh: str) -> Step:
     """Tap the panel's button whose Chinese words start with ``zh`` (laid out first)."""
     staff = d.screen("staff")
@@ -725,7 +747,7 @@ def hall_mqtt(d: Driver) -> Step:
 SCENARIOS.update({
     "pin_lockout": pin_lockout, "pin_still_locked": pin_still_locked,
     "staff_pause": staff_pause, "staff_screens": staff_screens,
-    "staff_actions": staff_actions,
+    "staff_actions": staff_actions, "pin_none": pin_none, "staff_idle": staff_idle,
     "hall_paused": hall_paused, "hall_calls": hall_calls, "hall_mqtt": hall_mqtt,
 })
 

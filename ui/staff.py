@@ -87,6 +87,7 @@ def _button(words: Bilingual, on_press: Callable[[], None], tone: str = "plain",
 
 class StaffScreen(KioskScreen):
     unlocked = BooleanProperty(False)
+    no_pin = BooleanProperty(False)  # no staff_pin_hash configured
     busy = BooleanProperty(False)  # a PIN check or a command on its way
     tab = StringProperty("counters")
     message_zh = StringProperty("")  # the PIN page's or the last command's answer
@@ -107,11 +108,13 @@ class StaffScreen(KioskScreen):
         self.dialog: StaffDialog | None = None
         self.last_reply: dict[str, Any] | None = None  # for tests
         self._touched = time.monotonic()
-        self.pad: PinPad = self.ids.pad
+        # ``ids`` holds weak proxies: keep the widgets themselves, since a page out of
+        # the tree has no other owner
+        self.pad: PinPad = self.ids.pad.__self__
         self.pad.submit = self.check_pin
         # only the page in use is in the widget tree: a hidden page would still take
         # touches meant for the other
-        self._pages = {False: self.ids.pin_page, True: self.ids.panel}
+        self._pages = {False: self.ids.pin_page.__self__, True: self.ids.panel.__self__}
         for page in self._pages.values():
             page.parent.remove_widget(page)
         self.ids.body.add_widget(self._pages[False])
@@ -150,6 +153,7 @@ class StaffScreen(KioskScreen):
         if not self.pin_hash:
             self._say(text("staff_pin_none"), "warn")
             self.pad.enabled = False
+            self.no_pin = True
         elif (left := self.lock.remaining()) > 0:
             self._locked_out(left)
         else:

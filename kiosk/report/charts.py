@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import functools
 import html
+import importlib
 import io
 import re
 import shutil
@@ -105,6 +106,19 @@ def cjk_family() -> str:
     if family is None:
         raise NoCjkFontError(text("report_no_cjk_font").en)
     return family
+
+
+def warm_up(suffix: str) -> None:
+    """Do ahead what the first page would do on its own: find the CJK font, load its
+    faces, import the file writer for ``suffix``. The chart process calls this while the
+    figures are still being computed, so it is off the path the user waits on."""
+    if suffix == ".pdf":
+        importlib.import_module("matplotlib.backends.backend_pdf")  # now, for its ~0.1 s
+    with matplotlib.rc_context(_style()):
+        fig = Figure(figsize=(1, 1))
+        fig.text(0, 0, "等候 Wait 0", fontweight="bold")
+        fig.text(0, 0.5, "窗口 Counter 1")
+        fig.canvas.draw()
 
 
 def _style() -> dict[Any, Any]:  # matplotlib types the keys as a Literal of names

@@ -178,7 +178,7 @@ def _draw(inbox: Connection, cfg: config_mod.Config, path: Path) -> None:
             sys.exit(_NO_MATPLOTLIB)
         raise
     try:
-        charts.cjk_family()  # the font lookup, also ahead of the data
+        charts.warm_up(path.suffix.lower())  # font, writer and text layout, ahead too
     except charts.NoCjkFontError:
         sys.exit(_NO_FONT)
     try:

@@ -116,6 +116,25 @@ def test_retained_state_seeds_then_events_follow(broker: Broker, rec: Recorder,
         pub.disconnect()
 
 
+def test_events_replayed_from_a_backlog_are_not_new_calls(broker: Broker, rec: Recorder,
+                                                          feed: MqttFeed) -> None:
+    pub = publisher(broker)
+    try:
+        publish(pub, TOPICS.state, {**state(counter(1, current="A009")),
+                                    "ts": "2026-11-23T10:05:00.000+08:00"}, retain=True)
+        feed.start()
+        assert rec.next()[0] == "online"
+        old = event("called", 3, ticket="A003", counter=1, ts="2026-11-23T09:40:00+08:00")
+        live = event("called", 10, ticket="A010", counter=1, ts="2026-11-23T10:05:00+08:00")
+        publish(pub, TOPICS.event("called"), old)
+        publish(pub, TOPICS.event("called"), live)
+        kind, (e, _st) = rec.next()
+        assert (kind, e["ticket"]) == ("event", "A010")  # A003 was not shown as a call
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+
+
 def test_broker_outage_goes_offline_and_recovers(broker: Broker, rec: Recorder,
                                                  feed: MqttFeed) -> None:
     pub = publisher(broker)

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -38,6 +39,10 @@ from ui.link import OnReply, Post, Reply, kivy_post, unavailable
 
 log = logging.getLogger(__name__)
 MAX_PAYLOAD = 1024 * 1024  # a status of a big branch is a few kB; more is not ours
+# An event this much older than the state already shown is a backlog being replayed (the
+# kiosk's outbox draining after an outage): the state holds its effect, and showing it
+# as a new call would call a customer again. Live events reach the board within moments.
+STALE_S = 10.0
 RECONNECT_MIN, RECONNECT_MAX = 1, 10  # s between attempts while the broker is away
 
 
@@ -156,6 +161,10 @@ class MqttFeed:
         elif msg.topic.startswith(f"{self.topics.base}/events/"):
             if self.status is None or not isinstance(data.get("type"), str):
                 return  # before the first state: the state will hold it
+            if _age(data.get("ts"), self.status.get("ts")) > STALE_S:
+                log.debug("%s seq %s: replayed from a backlog, not shown as new",
+                          data["type"], data.get("seq"))
+                return
             self._post(partial(self._on_event, data, self.status))
 
     def _announce(self, up: bool) -> None:
@@ -174,6 +183,15 @@ class MqttFeed:
     def _set_offline(self) -> None:
         self.online = False
         self._on_offline()
+
+
+def _age(event_ts: Any, state_ts: Any) -> float:
+    """Seconds from an event's time to the state's (0.0 if either is missing or odd)."""
+    try:
+        return (datetime.fromisoformat(state_ts) - datetime.fromisoformat(event_ts)) \
+            .total_seconds()
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def feed_for(cfg: Any, on_online: Callable[[Reply], None],

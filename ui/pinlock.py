@@ -29,6 +29,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,11 +80,17 @@ class PinLock:
         self.failures = 0
         self.locks = 0  # locks in a row since the last right PIN
         self._until: dict[str, Any] = {}  # the current lock, as stored; {} when none
+        # the screen asks remaining() on Kivy's thread while a PIN is checked on another
+        self._mutex = threading.RLock()
         self._load()
 
     # -- public -----------------------------------------------------------------------
     def remaining(self) -> float:
         """Seconds the panel stays locked; 0.0 when a PIN may be tried."""
+        with self._mutex:
+            return self._remaining()
+
+    def _remaining(self) -> float:
         if not self._until:
             return 0.0
         length = float(self._until["length"])
@@ -117,14 +124,22 @@ class PinLock:
             return Attempt("no_pin")
         if (left := self.remaining()) > 0.0:
             return Attempt("locked", remaining_s=left)
-        if verify(pin, stored_hash):
-            self.failures, self.locks, self._until = 0, 0, {}
-            self._save()
-            return Attempt("ok")
-        return self.fail()
+        ok = verify(pin, stored_hash)  # slow: not under the mutex
+        with self._mutex:
+            if (left := self._remaining()) > 0.0:  # locked meanwhile
+                return Attempt("locked", remaining_s=left)
+            if ok:
+                self.failures, self.locks, self._until = 0, 0, {}
+                self._save()
+                return Attempt("ok")
+            return self.fail()
 
     def fail(self) -> Attempt:
         """Count one wrong PIN; the ``max_failures``-th locks."""
+        with self._mutex:
+            return self._fail()
+
+    def _fail(self) -> Attempt:
         self.failures += 1
         if self.failures < self.max_failures:
             self._save()

@@ -45,6 +45,8 @@ def string_literals() -> set[str]:
             continue
         found |= {n.value for n in ast.walk(ast.parse(path.read_text()))
                   if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    for path in root.joinpath("ui").rglob("*.kv"):  # the screens' layouts name keys too
+        found |= set(re.findall(r"""["']([a-z][a-z0-9_]*)["']""", path.read_text()))
     return found
 
 

@@ -860,7 +860,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "ui_closed_unknown": ("营业时间请见大厅公告，欢迎再来", "Please see the opening hours posted in the hall"),
     "ui_clock_title": ("马上就可以取号", "Tickets will be available in a moment"),
     "ui_dev_pause_reason": ("临时离开", "Stepping away"),
-    "ui_preview": ("凭条预览", "Ticket preview"),
     "ui_no_screen": (
         "未找到显示屏（没有 DISPLAY / WAYLAND_DISPLAY，也没有可用的 /dev/dri 显卡），取号机以无屏幕方式运行；按键、打印和叫号照常工作。",
         "No screen found (no DISPLAY or WAYLAND_DISPLAY, and no usable /dev/dri card): the "

@@ -41,8 +41,8 @@ def core(tmp_path: Path) -> Iterator[KioskProcess]:
 
 
 def run(display: str, scenario: str, core: KioskProcess, size: str = "800x480",
-        **handlers: object) -> str:
-    ui = UiRun(display, scenario, ARTIFACTS, core.config, size)
+        mode: str = "customer", **handlers: object) -> str:
+    ui = UiRun(display, scenario, ARTIFACTS, core.config, size, mode=mode)
     code, out = ui.wait({k.replace("_", "-"): v for k, v in handlers.items()})  # type: ignore[misc]
     assert code == 0, out[-5000:]
     return out
@@ -184,6 +184,12 @@ def test_screenshots_at_each_size(display: str, core: KioskProcess, size: str) -
             assert im.size == (w, h), (name, im.size)
             # not a blank frame: the screen has drawn its colours
             assert len(im.convert("RGB").getcolors(1 << 20) or ()) > 20, name
+
+
+@pytest.mark.parametrize(("mode", "size"), [("hall", "1920x1080"), ("staff", "800x480")])
+def test_each_mode_comes_up_on_its_own_screen(display: str, core: KioskProcess, mode: str,
+                                              size: str) -> None:
+    assert value(run(display, "home", core, size, mode), "home") == mode
 
 
 # --------------------------------------------------------- no window needed for these

@@ -461,6 +461,13 @@ def nocounter(d: Driver) -> Step:
     print(f"notice {cust._notice.body_zh} / {cust._notice.body_en}", flush=True)
 
 
+def home(d: Driver) -> Step:
+    """Any mode: its first screen comes up once the core answers (a screenshot of it)."""
+    yield from d.until(lambda: d.app.sm.current == d.app.home_name, "the mode's screen", 30)
+    yield from d.shot(f"home-{d.app.mode}")
+    print(f"home {d.app.sm.current}", flush=True)
+
+
 def bench(d: Driver) -> Step:
     """For bench/ui.py: touch to confirmation drawn (the ticket is committed before the
     reply that shows it), ``count`` times over the three services; then the test reads
@@ -498,7 +505,7 @@ def bench(d: Driver) -> Step:
 SCENARIOS: dict[str, Callable[[Driver], Step]] = {
     "take": take, "double": double, "restart": restart, "paper": paper, "frames": frames,
     "screens": screens, "bench": bench, "devkeys": devkeys, "panel": panel,
-    "nocounter": nocounter,
+    "nocounter": nocounter, "home": home,
 }
 
 

@@ -147,13 +147,18 @@ class _Acc:
 
 def _tickets(life: DayLife, period: Period, threshold_s: float,
              groups: dict[str, dict[Any, _Acc]], total: _Acc) -> None:
+    made: dict[tuple[str | None, int | None], list[_Acc]] = {}
+
     def accs(service: str | None, counter: int | None) -> list[_Acc]:
-        out = [total]
-        if service in groups["services"]:
-            out.append(groups["services"][service])
-        if counter in groups["counters"]:
-            out.append(groups["counters"][counter])
-        return out
+        """The groups a figure of ``service`` at ``counter`` adds to (built once each)."""
+        found = made.get((service, counter))
+        if found is None:
+            found = made[(service, counter)] = [total]
+            if service in groups["services"]:
+                found.append(groups["services"][service])
+            if counter in groups["counters"]:
+                found.append(groups["counters"][counter])
+        return found
 
     day = life.day
     for tk in life.tickets:

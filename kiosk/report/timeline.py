@@ -131,7 +131,7 @@ class _Replay:
         self.life = DayLife(
             day, [(_at(d, s, tz), _at(d, e, tz)) for s, e in config.hours.intervals(d)],
             hours.day_window(config.hours, tz, d), datetime.min.replace(tzinfo=tz))
-        w0 = self.life.window[0]
+        w0, self.end = self.life.window
         self.last: datetime = w0
         self.tickets: dict[str, TicketLife] = {}  # the queue's view of this day
         self.wrong: dict[str, TicketLife] = {}  # tickets of a wrong-clock day
@@ -148,9 +148,11 @@ class _Replay:
     # --- time ------------------------------------------------------------------------
 
     def instant(self, ts: str) -> datetime:
-        w0, w1 = self.life.window
         t = datetime.fromisoformat(ts)
-        t = min(max(t, self.last, w0), w1)
+        if t < self.last:  # a step back (``last`` starts at the window's start)
+            t = self.last
+        elif t > self.end:
+            t = self.end
         self.last = t
         return t
 

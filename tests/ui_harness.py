@@ -432,6 +432,8 @@ def devkeys(d: Driver) -> Step:
     key(51)
     yield from d.until(lambda: counter(3)["status"] == "paused", "counter 3 paused")
     print(f"called {counter(1)['current']} paused {counter(3)['reason']}", flush=True)
+    key(282)  # F1: the staff panel
+    yield from d.until(lambda: d.app.sm.current == "staff", "the staff panel")
 
 
 def panel(d: Driver) -> Step:

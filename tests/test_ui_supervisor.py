@@ -189,3 +189,41 @@ def test_a_core_killed_outright_takes_its_ui_with_it(tmp_path: Path, xdisplay: s
         for p in ui:
             if alive(p):
                 os.kill(p, signal.SIGKILL)
+
+
+def test_kiosk_ui_keeps_kivy_to_its_own_home_and_argv(tmp_path: Path, xdisplay: str) -> None:
+    """``kiosk ui`` reads none of our argv as Kivy's and writes nothing to ~/.kivy; its
+    Kivy home is under the kiosk's state directory; it logs its first frame."""
+    cfg = write_config(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    core = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "run", "--headless",
+                             "--config", str(cfg)], env={**ui_env(xdisplay), "HOME": str(home)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = tmp_path / "ui.log"
+    env = {k: v for k, v in ui_env(xdisplay).items()
+           if k not in ("KIVY_NO_ARGS", "KIVY_LOG_MODE", "KIVY_HOME")}  # kiosk ui sets them
+    with open(log, "wb") as out:
+        ui = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "ui", "--config", str(cfg),
+                               "--size", "640x400"], env={**env, "HOME": str(home)},
+                              stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: "first frame on screen" in log.read_text(errors="replace"),
+                 timeout=60)
+        assert not (home / ".kivy").exists()
+        assert (tmp_path / "ui" / "kivy").is_dir()
+        assert "dev window 640x400" in log.read_text()  # --size was ours, not Kivy's
+    finally:
+        for p in (ui, core):
+            p.terminate()
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(10)
+
+
+def test_importing_the_ui_entry_point_does_not_import_kivy() -> None:
+    code = ("import sys, ui.main, ui.supervisor, ui.theme; "
+            "assert not [m for m in sys.modules if m.startswith('kivy')], 'kivy imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

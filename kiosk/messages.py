@@ -903,7 +903,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "report_line_ratings": (
         "满意度：满意 {good}，一般 {fair}，不满意 {poor}（共 {count} 次评价，评价率 {rate}）",
-        "Satisfaction: good {good}, fair {fair}, poor {poor} ({count} ratings, response rate {rate})",
+        "Satisfaction: good {good}, fair {fair}, poor {poor} (ratings: {count}, response rate {rate})",
     ),
     "report_line_pause": ("{counter}号窗口暂停 {minutes} 分钟：{reasons}", "Counter {counter} paused {minutes} min: {reasons}"),
     "report_line_late": (
@@ -922,7 +922,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "report_line_still_waiting": ("交班时仍在等候或办理中：{count} 张", "Still waiting or being served at handover: {count}"),
     "report_signature": ("交班人：__________    接班人：__________", "Handed over by: __________    Taken over by: __________"),
-    "report_none": ("无", "none"),
     "report_no_events": (
         "抱歉，{period_zh} 没有可统计的记录。请核对日期，或确认取号机当天已营业。",
         "Sorry, there are no events for {period_en}. Please check the date, or whether the kiosk was open then.",

@@ -65,17 +65,17 @@ def _counter_row(cid: str, c: dict[str, Any]) -> list[str]:
 
 def _notes(f: dict[str, Any]) -> list[Bilingual]:
     t = f["totals"]
-    none = text("report_none")
+    none = "—"  # nothing to list: a dash reads the same in both languages
     notes = []
     peak = t["peak_waiting"]
     if peak["at"]:
         notes.append(text("report_line_peak", count=peak["count"], at=peak["at"][11:16]))
     pr = t["priority"]
     reasons = ", ".join(f"{k} {v}" for k, v in pr["reasons"].items())
-    notes.append(text("report_line_priority", count=pr["count"], reasons=reasons or none.en))
+    notes.append(text("report_line_priority", count=pr["count"], reasons=reasons or none))
     tr = f["transfers"]
     routes = ", ".join(f"{k} {v}" for k, v in tr["routes"].items())
-    notes.append(text("report_line_transfers", count=tr["count"], routes=routes or none.en,
+    notes.append(text("report_line_transfers", count=tr["count"], routes=routes or none,
                       rewait=num(tr["rewait"]["mean_min"])))
     r = t["ratings"]
     notes.append(text("report_line_ratings", good=pct(r["share"]["good"]),

@@ -63,6 +63,7 @@ class StaffLine(BoxLayout):
 
 
 class StaffCounterRow(BoxLayout):
+    portrait = BooleanProperty(False)
     name_zh = StringProperty("")
     name_en = StringProperty("")
     state_zh = StringProperty("")
@@ -88,6 +89,7 @@ def _button(words: Bilingual, on_press: Callable[[], None], tone: str = "plain",
 class StaffScreen(KioskScreen):
     unlocked = BooleanProperty(False)
     no_pin = BooleanProperty(False)  # no staff_pin_hash configured
+    portrait = BooleanProperty(False)  # a tall screen: buttons go beneath, not beside
     busy = BooleanProperty(False)  # a PIN check or a command on its way
     tab = StringProperty("counters")
     message_zh = StringProperty("")  # the PIN page's or the last command's answer
@@ -135,6 +137,13 @@ class StaffScreen(KioskScreen):
 
     def show_offline(self) -> None:
         self.close_dialog()
+
+    def on_size(self, _screen: Any, size: Any) -> None:
+        portrait = size[0] < size[1]
+        if portrait != self.portrait:
+            self.portrait = portrait
+            if self.unlocked:
+                self.redraw()
 
     def on_unlocked(self, _screen: Any, unlocked: bool) -> None:
         body = self.ids.body
@@ -235,7 +244,8 @@ class StaffScreen(KioskScreen):
 
     def _draw_counters(self, box: Any) -> None:
         for line in sm.counter_lines(self.status):
-            row = StaffCounterRow(name_zh=line.name.zh, name_en=line.name.en,
+            row = StaffCounterRow(portrait=self.portrait,
+                                  name_zh=line.name.zh, name_en=line.name.en,
                                   state_zh=line.state.zh, state_en=line.state.en,
                                   tone=line.tone)
             for action in line.actions:

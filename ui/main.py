@@ -62,6 +62,9 @@ def _configure_kivy(size: tuple[int, int], fullscreen: bool, rotation: int) -> N
     Config.set("graphics", "borderless", "1" if fullscreen else "0")
     Config.set("graphics", "show_cursor", "0" if fullscreen else "1")
     Config.set("graphics", "resizable", "0" if fullscreen else "1")
+    # no multisampling: text is antialiased in its own textures, and MSAA made each frame
+    # 2-3 times as costly under a software rasteriser (and costs GPU memory on a Pi)
+    Config.set("graphics", "multisamples", "0")
     Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
     # a reply from the core, posted from another thread, wakes the loop at once instead
     # of waiting out the frame's sleep

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import subprocess
@@ -12,9 +14,12 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from rich.console import Console
 
 from kiosk import bootstrap
 from kiosk import commands as c
@@ -169,3 +174,28 @@ def test_kiosk_monitor_says_what_is_wrong(broker: Broker, tmp_path: Path) -> Non
         refused = _monitor("--config", str(cfg), "--once", "5")
     assert refused.returncode == 3 and "did not accept the log-in" in refused.stderr
     assert re.search(r"13[45] ", refused.stderr)  # the broker's reason is shown
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=16)
+state_like = st.fixed_dictionaries({}, optional={
+    k: json_values for k in ("services", "counters", "devices", "outbox", "session", "ts")})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(
+    st.sampled_from(["availability", "state", "events/called", "events/x", "cmd/issue"]),
+    st.binary(max_size=64) | (json_values | state_like).map(lambda v: json.dumps(v).encode()),
+    st.none() | st.text(max_size=4)), max_size=8), st.sampled_from(["k1", "[bold]k2[/]"]))
+def test_whatever_arrives_the_table_still_renders(messages: list[tuple[str, bytes, Any]],
+                                                  device: str) -> None:
+    view = BranchView("kiosk", "east-city")
+    for kind, payload, session in messages:
+        view.fold(f"kiosk/east-city/{device}/{kind}", payload, session)
+    out = io.StringIO()
+    Console(file=out, width=120).print(monitor.table(view, "mqtt://x:1883", now=0.0))
+    assert "east-city" in out.getvalue()
+    if view.rows():
+        assert device in out.getvalue()  # shown as text, not taken as Rich markup

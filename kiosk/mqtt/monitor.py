@@ -90,7 +90,7 @@ class BranchView:
             return True
         try:
             data = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):
             return False
         if not isinstance(data, dict):
             return False
@@ -129,33 +129,48 @@ def age(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60} min"
 
 
+def _obj(x: Any) -> dict[str, Any]:
+    return x if isinstance(x, dict) else {}
+
+
+def _list(x: Any) -> list[dict[str, Any]]:
+    return [i for i in x if isinstance(i, dict)] if isinstance(x, list) else []
+
+
+def _short(x: Any, limit: int = 24) -> str:
+    """A value from the network, as one bounded line."""
+    text = " ".join(str(x).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _counter(c: dict[str, Any], unknown: str) -> str:
     """``3 A012`` for an open counter (its current ticket), ``4 暂停服务 / paused``..."""
-    status = c.get("status")
+    status, cid = c.get("status"), _short(c.get("id"), 6)
     if status == "open":
-        return f"{c.get('id')} {c.get('current') or '-'}"
+        return f"{cid} {_short(c.get('current') or '-', 12)}"
     word = messages.text(f"cli_counter_{status}") if status in ("paused", "closed") else unknown
-    return f"{c.get('id')} {word}"
+    return f"{cid} {word}"
 
 
 def cells(row: KioskRow, now: float) -> list[str]:
-    """The row's text, column by column (see :data:`COLUMNS`)."""
+    """The row's text, column by column (see :data:`COLUMNS`). Whatever a kiosk (or
+    anyone allowed to publish there) sent, this never raises and stays short."""
     st, t = row.state, messages.text
     unknown = str(t("mon_unknown"))
     avail = {"online": str(t("mon_online")), "offline": str(t("mon_offline"))}.get(
         row.availability or "", unknown)
-    printer = (st.get("devices") or {}).get("printer") or {}
-    counters = "\n".join(_counter(c, unknown) for c in st.get("counters") or []
-                         if isinstance(c, dict))
-    waiting = "\n".join(f"{s.get('prefix')} {s.get('waiting')}"
-                        for s in st.get("services") or [] if isinstance(s, dict))
-    outbox = st.get("outbox") or {}
-    backlog = str(outbox.get("backlog", unknown)) + (" !" if outbox.get("alarm") else "")
+    printer = _obj(_obj(st.get("devices")).get("printer"))
+    counters = "\n".join(_counter(c, unknown) for c in _list(st.get("counters")))
+    waiting = "\n".join(f"{_short(s.get('prefix'), 4)} {_short(s.get('waiting'), 8)}"
+                        for s in _list(st.get("services")))
+    outbox = _obj(st.get("outbox"))
+    backlog = _short(outbox.get("backlog", unknown), 12) + (" !" if outbox.get("alarm") else "")
     last = unknown
     if row.last_event is not None and row.last_event_at is not None:
-        last = f"{row.last_event.get('type')}\n{t('mon_ago', age=age(now - row.last_event_at))}"
-    return [row.device, avail, str(printer.get("status", unknown)), counters or unknown,
-            waiting or unknown, backlog, last]
+        ago = t("mon_ago", age=age(now - row.last_event_at))
+        last = f"{_short(row.last_event.get('type'))}\n{ago}"
+    return [_short(row.device, 40), avail, _short(printer.get("status", unknown)),
+            counters or unknown, waiting or unknown, backlog, last]
 
 
 COLUMNS = ("mon_kiosk", "mon_availability", "mon_printer", "mon_counters", "mon_waiting",
@@ -165,17 +180,19 @@ COLUMNS = ("mon_kiosk", "mon_availability", "mon_printer", "mon_counters", "mon_
 def table(view: BranchView, broker: str, now: float | None = None) -> Any:
     """The Rich table of ``view`` as of ``now``."""
     from rich.table import Table
+    from rich.text import Text
 
     now = time.time() if now is None else now
-    tab = Table(title=str(messages.text("mon_title", branch=view.branch, broker=broker)),
-                show_lines=True)
+    # Text, never markup: a "[" in what a kiosk sent must not be read as a Rich style
+    tab = Table(title=Text(str(messages.text("mon_title", branch=view.branch,
+                                             broker=broker))), show_lines=True)
     for key in COLUMNS:
         m = messages.text(key)
         tab.add_column(f"{m.zh}\n{m.en}")
     rows = view.rows()
     for row in rows:
         style = "red" if row.availability == "offline" else None
-        tab.add_row(*cells(row, now), style=style)
+        tab.add_row(*(Text(c) for c in cells(row, now)), style=style)
     if not rows:
         tab.caption = str(messages.text("mon_none_yet"))
     return tab

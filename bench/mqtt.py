@@ -262,6 +262,9 @@ def drain(tmp: Path, n: int) -> dict[str, float]:
     finally:
         k.stop()
         broker.stop()
+    if not consumer.arrivals:
+        raise RuntimeError("no event arrived from the outbox within 300 s of the broker's "
+                           "start: the kiosk's link did not send (see its log lines)")
     first, last = consumer.arrivals[0], consumer.arrivals[-1]
     got = len(consumer.seen)
     return {"outbox_drain_events": got,
@@ -326,10 +329,10 @@ def run(quick: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
         with Broker(tmp / "fleet") as broker:
-            out.update(fleet(broker.port, 200 if quick else TICKETS))
-            out.update(fleet(broker.port, TICKETS, PACED_PER_KIOSK, 3 if quick else 10))
+            out.update(fleet(broker.port, 100 if quick else TICKETS))
+            out.update(fleet(broker.port, TICKETS, PACED_PER_KIOSK, 2 if quick else 10))
         out.update(drain(tmp, 2000 if quick else DRAIN_EVENTS))
-        out.update(call_next(tmp, 50 if quick else 200))
+        out.update(call_next(tmp, 20 if quick else 100))
     return out
 
 

@@ -406,3 +406,18 @@ def test_the_relay_prunes_old_sent_rows_at_start_and_keeps_unsent_ones(
     with sqlite3.connect(db) as conn:
         left = [r[0] for r in conn.execute("SELECT seq FROM outbox ORDER BY seq")]
     assert left[:6] == list(range(6, 12)) and 5 not in left, left
+
+
+def test_the_relay_keeps_within_the_brokers_receive_maximum(
+        tmp_path: Path, kiosk_on: Callable[..., MqttKiosk]) -> None:
+    small = Broker(tmp_path / "small")  # its CONNACK says Receive Maximum 6
+    small.conf.write_text(small.conf.read_text() + "max_inflight_messages 6\n")
+    k = kiosk_on(small)  # the broker is not up yet: a backlog builds up
+    busy_morning(k.svc, 150)
+    with small:
+        assert wait_for(lambda: k.unsent() == [], 30)  # every PUBACK came: none refused
+        assert k.publisher.link.receive_max == 6
+        # the drain filled the window it was allowed, and no more, a little left for the
+        # state and the rest (paho alone would allow 20)
+        assert k.publisher.relay.peak_inflight == 6 - 1
+        k.stop()

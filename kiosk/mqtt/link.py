@@ -61,6 +61,11 @@ from kiosk.settings.remote import MqttSettings
 log = logging.getLogger(__name__)
 RECONNECT_MAX_S = 15  # a branch broker restarts in seconds; 50 kiosks every 15 s is no load
 STOP_WAIT_S = 2.0  # for the clean stop's retained "offline" to be acknowledged
+RECEIVE_MAX_DEFAULT = 65535  # MQTT v5: no Receive Maximum in the CONNACK means this
+# QoS 1 messages in flight at most: paho cannot change its limit once connected, so it is
+# set before the broker's Receive Maximum is known, to Mosquitto's default for it (with
+# the outbox read ahead, 20 in flight drain thousands of events a second on a LAN)
+INFLIGHT_MAX = 20
 AUTH_REASONS = frozenset({134, 135})  # Bad user name or password, Not authorized
 
 
@@ -134,6 +139,9 @@ class Link:
         self._stopping = False
         self._problem = ""  # the last problem logged at error level
         self._sub_topics: dict[int, tuple[str, ...]] = {}
+        self._inflight = INFLIGHT_MAX  # paho's limit, set by configure()
+        #: QoS 1 messages the broker takes unacknowledged (its CONNACK's Receive Maximum)
+        self.receive_max = RECEIVE_MAX_DEFAULT
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2,
                                   client_id=f"kiosk-{topics.branch}-{topics.device}",
                                   protocol=MQTTProtocolVersion.MQTTv5)
@@ -159,13 +167,21 @@ class Link:
         c.will_set(self.topics.availability, b"offline", qos=1, retain=True,
                    properties=_session_props(PacketTypes.WILLMESSAGE, self.session))
         c.reconnect_delay_set(1, RECONNECT_MAX_S)
-        c.max_inflight_messages_set(inflight)
+        self._inflight = min(inflight, INFLIGHT_MAX)
+        c.max_inflight_messages_set(self._inflight)
         c.max_queued_messages_set(0)  # the relay's own window bounds what is queued
 
     def start(self) -> None:
         self.client.connect_async(self.settings.host, self.settings.port,
                                   keepalive=self.settings.keepalive_s, clean_start=True)
         self.client.loop_start()
+
+    @property
+    def inflight_allowed(self) -> int:
+        """QoS 1 messages that may be unacknowledged at once on this connection: paho's
+        limit, or the broker's Receive Maximum if that is lower (the MQTT v5 rule; a
+        broker may disconnect a client that sends more)."""
+        return min(self._inflight, self.receive_max)
 
     def publish(self, topic: str, payload: bytes, qos: int = 1,
                 retain: bool = False) -> int:
@@ -214,6 +230,7 @@ class Link:
             self._report("error", key, reason=f"{reason.value} {reason}")
             return
         self._problem = ""
+        self.receive_max = int(getattr(properties, "ReceiveMaximum", RECEIVE_MAX_DEFAULT))
         client.publish(self.topics.availability, b"online", qos=1, retain=True,
                        properties=_session_props(PacketTypes.PUBLISH, self.session))
         if self.subscriptions:

@@ -32,7 +32,8 @@ from kiosk.status import Status
 log = logging.getLogger(__name__)
 SOURCE = "mqtt"  # the source of this driver's device reports
 LINK_DEVICE, OUTBOX_DEVICE = "mqtt", "mqtt.outbox"
-EXTRA_INFLIGHT = 32  # the state, availability, discovery and replies beside the events
+EXTRA_INFLIGHT = 8  # at most this much of the in-flight allowance is left to the state,
+                    # availability, discovery and replies (a quarter when it is small)
 
 
 class MqttPublisher:
@@ -75,7 +76,10 @@ class MqttPublisher:
     # --- Listener (paho's thread) ------------------------------------------------------
 
     def link_up(self) -> None:
-        self.relay.link_up()
+        # the events leave a little of the broker's Receive Maximum to the state, the
+        # availability, replies and discovery
+        allowed = self.link.inflight_allowed
+        self.relay.link_up(allowed - min(EXTRA_INFLIGHT, allowed // 4))
         self._discovery()
 
     def link_down(self) -> None:

@@ -4,9 +4,12 @@ One thread, :class:`Relay`, owns an :class:`kiosk.outbox.Outbox` (its own SQLite
 connection) and everything the kiosk publishes on its own: events, the retained state,
 the backlog alarm. Nothing else writes the outbox's ``sent`` column.
 
-* **Order.** Rows are read in ``seq`` order, a page at a time, after a cursor (the last
-  ``seq`` handed to paho). At most :data:`WINDOW` events are in flight; paho sends them
-  in order and, after a reconnect, sends again those not yet acknowledged, in order.
+* **Order.** Rows are read in ``seq`` order, a page (:data:`PAGE`) at a time, after a
+  cursor (the last ``seq`` read). A bounded window of events is in flight: the link's
+  allowance (paho's limit, and the broker's MQTT v5 Receive Maximum if lower: a broker
+  may disconnect a client that sends more) less a little room for the state and the
+  rest. paho sends them in order and, after a reconnect, sends again those not yet
+  acknowledged, in order.
 * **Marked on PUBACK only.** ``on_publish`` (paho's thread) only records ``(mid,
   reason)``; this thread then marks the acknowledged rows sent, one durable transaction
   per batch (at most :data:`MARK_EVERY_S` later). A reason code of 0x80 or more (135
@@ -57,7 +60,9 @@ if TYPE_CHECKING:
     from kiosk.outbox import Outbox
 
 log = logging.getLogger(__name__)
-WINDOW = 500  # events in flight; enough for thousands a second on a LAN
+WINDOW = 500  # events in flight at most; the link's allowance is usually smaller
+PAGE = 500  # rows read ahead from the outbox, so a small window does not mean a query
+            # per PUBACK
 STATE_EVERY_S = 0.5
 COUNT_EVERY_S = 0.25
 PRUNE_EVERY_S = 24 * 3600.0
@@ -98,7 +103,9 @@ class Relay:
         self._state_dirty = True
         self._inflight: dict[int, tuple[int, str]] = {}  # mid -> (seq, topic)
         self._inflight_seqs: set[int] = set()
-        self._cursor = 0
+        self._cursor = 0  # the last seq read from the outbox
+        self._ahead: deque[tuple[int, str]] = deque()  # read, not yet published
+        self._limit = window  # the broker's Receive Maximum, less room for the rest
         self._blocked_until: float | None = None  # after a denial
         self._backoff = BACKOFF_MIN_S
         self._retry_now = False
@@ -108,6 +115,7 @@ class Relay:
         self.backlog = 0
         self.alarm = alarmed
         self.sent = 0  # acknowledged since start (for the bench and the tests)
+        self.peak_inflight = 0  # the most events ever in flight at once (likewise)
         self._stopping = False
         self._stopped = threading.Event()
         self._count_due = True  # the backlog may have changed since it was counted
@@ -129,7 +137,10 @@ class Relay:
         self._acks.append((mid, reason, reason_name))
         self._wake.set()
 
-    def link_up(self) -> None:
+    def link_up(self, limit: int | None = None) -> None:
+        """The link is up; ``limit``: how many events may be in flight on it."""
+        if limit is not None:
+            self._limit = max(1, limit)
         self._state_dirty = True  # the retained state again, with this session's id
         self._retry_now = True  # a new connection may come with a mended ACL
         self._wake.set()
@@ -166,6 +177,7 @@ class Relay:
                 self._inflight.clear()  # paho still holds them; the rows stay unsent and
                 self._inflight_seqs.clear()  # go out again after the restart of the loop
                 self._cursor = 0
+                self._ahead.clear()
                 self._stopped.wait(RESTART_AFTER_S)
 
     def _loop(self, box: Outbox) -> None:
@@ -220,22 +232,25 @@ class Relay:
                 return
             self._blocked_until = None
             self._cursor = 0  # from the oldest unsent row again, the refused one first
-        room = self.window - len(self._inflight)
+            self._ahead.clear()
+        room = min(self.window, self._limit) - len(self._inflight)
         while room > 0:
-            rows = box.pending(self._cursor, room)
-            if not rows:
-                return
-            for seq, payload in rows:
-                self._cursor = seq
-                if seq in self._inflight_seqs:  # still on its way from before a retry
-                    continue
-                topic, data = self._message(payload)
-                mid = self._publish(topic, data, 1, False)
-                self._inflight[mid] = (seq, topic)
-                self._inflight_seqs.add(seq)
-                room -= 1
-            if len(rows) < room:
-                return
+            if not self._ahead:
+                rows = box.pending(self._cursor, PAGE)
+                if not rows:
+                    return
+                self._ahead.extend(rows)
+                self._cursor = rows[-1][0]
+            seq, payload = self._ahead.popleft()
+            if seq in self._inflight_seqs:  # still on its way from before a retry
+                continue
+            topic, data = self._message(payload)
+            mid = self._publish(topic, data, 1, False)
+            self._inflight[mid] = (seq, topic)
+            self._inflight_seqs.add(seq)
+            room -= 1
+            if len(self._inflight) > self.peak_inflight:
+                self.peak_inflight = len(self._inflight)
 
     def _message(self, payload: str) -> tuple[str, bytes]:
         """The topic and the payload: the stored event JSON plus branch and device."""

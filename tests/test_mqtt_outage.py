@@ -161,3 +161,26 @@ def test_the_last_will_says_offline_within_one_and_a_half_keepalives_of_a_sigkil
         assert will.payload == b"offline" and will.props == {"session": session}, took
     finally:
         kp.ensure_stopped()
+
+
+def test_an_alarm_raised_before_a_restart_clears_after_it(tmp_path: Path,
+                                                          broker: Broker) -> None:
+    from kiosk.clock import FakeClock
+    from tests.support import at
+    from tests.test_mqtt_relay import mqtt_kiosk
+
+    clock = FakeClock(at(2026, 11, 23, 10))
+    absent = Broker(tmp_path / "absent")  # never started: the first kiosk cannot connect
+    first = mqtt_kiosk(tmp_path / "k", absent, clock, outbox_alarm=10)
+    try:
+        busy_morning(first.svc, 6)
+        assert wait_for(lambda: first.device("mqtt.outbox").get("status") == "error", 10)
+    finally:
+        first.stop()
+    second = mqtt_kiosk(tmp_path / "k", broker, clock, outbox_alarm=10)  # the same store
+    try:
+        assert wait_for(lambda: second.unsent() == [], 20)
+        # the replayed alarm is not left standing: the new relay clears it
+        assert wait_for(lambda: second.device("mqtt.outbox").get("status") == "ok", 10)
+    finally:
+        second.stop()

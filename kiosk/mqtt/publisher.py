@@ -49,14 +49,11 @@ class MqttPublisher:
         subs = (self.topics.cmd_filter,) + ((HA_STATUS,) if s.discovery else ())
         self.link = Link(s, self.topics, HealthReporter(LINK_DEVICE, ctx.submit, SOURCE),
                          self, subs)
-        status = ctx.status()
-        outbox_health = HealthReporter(OUTBOX_DEVICE, ctx.submit, SOURCE)
-        # an alarm raised before a restart is cleared once the backlog allows
-        known = status.devices.get(OUTBOX_DEVICE, {}).get("status", "ok")
         self.relay = Relay(ctx.open_outbox, self.link.publish, self.link.connected,
-                           self.topics, status=status, tz=ctx.tz, session=self.link.session,
-                           health=outbox_health, alarm=s.outbox_alarm, alarmed=known != "ok",
-                           keep_days=s.outbox_keep_days, window=window)
+                           self.topics, status=ctx.status(), tz=ctx.tz,
+                           session=self.link.session,
+                           health=HealthReporter(OUTBOX_DEVICE, ctx.submit, SOURCE),
+                           alarm=s.outbox_alarm, keep_days=s.outbox_keep_days, window=window)
         self.commands = _command_handler(ctx, self._reply)
 
     def start(self) -> None:

@@ -84,7 +84,7 @@ class Relay:
     def __init__(self, open_outbox: Callable[[], Outbox], publish: Publish,
                  connected: threading.Event, topics: Topics, *, status: Status,
                  tz: ZoneInfo, session: str, health: HealthReporter, alarm: int,
-                 keep_days: int, alarmed: bool = False, window: int = WINDOW) -> None:
+                 keep_days: int, window: int = WINDOW) -> None:
         self._open = open_outbox
         self._publish = publish
         self._connected = connected
@@ -113,7 +113,7 @@ class Relay:
         self._to_mark: list[int] = []  # acknowledged, not yet marked
         self._mark_by: float | None = None
         self.backlog = 0
-        self.alarm = alarmed
+        self.alarm = False
         self.sent = 0  # acknowledged since start (for the bench and the tests)
         self.peak_inflight = 0  # the most events ever in flight at once (likewise)
         self._stopping = False
@@ -316,6 +316,10 @@ class Relay:
         self._backoff = min(self._backoff * 2, BACKOFF_MAX_S)
 
     def _count(self, box: Outbox) -> None:
+        shown = self._status.devices.get(self._health.name, {}).get("status", "ok")
+        if shown != "ok" and self._health.status is None:
+            self.alarm = True  # raised before a restart (the replayed status shows it):
+            # it is cleared below once the backlog allows, like one raised now
         backlog = box.backlog() - len(self._to_mark)  # acknowledged ones are not waiting
         if backlog != self.backlog:
             self._state_dirty = True

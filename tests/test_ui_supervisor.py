@@ -227,3 +227,23 @@ def test_importing_the_ui_entry_point_does_not_import_kivy() -> None:
     code = ("import sys, ui.main, ui.supervisor, ui.theme; "
             "assert not [m for m in sys.modules if m.startswith('kivy')], 'kivy imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_kiosk_mode_ui_stops_cleanly_on_sigterm(tmp_path: Path, xdisplay: str) -> None:
+    """Kiosk mode refuses a close request from the window; SIGTERM still ends it at once,
+    with an exit code the supervisor reads as "stopped", not "closed by staff"."""
+    cfg = write_config(tmp_path)
+    log = tmp_path / "ui.log"
+    with open(log, "wb") as out:
+        ui = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "ui", "--config", str(cfg),
+                               "--fullscreen"], env=ui_env(xdisplay), stdout=out,
+                              stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: "first frame on screen" in log.read_text(errors="replace"),
+                 timeout=60)
+        ui.terminate()
+        assert ui.wait(supervisor.STOP_TIMEOUT) == 128 + signal.SIGTERM
+    finally:
+        if ui.poll() is None:
+            ui.kill()
+            ui.wait(10)

@@ -86,6 +86,7 @@ class KioskApp(App):
         self._before_offline: str | None = None
         self._pause_armed = False
         self.frames = 0  # frames drawn, for tests and the bench
+        self.exit_code = 0
 
     # --- words (every string on screen comes from the catalogue) ---------------------
     def t(self, key: str, **params: object) -> messages.Bilingual:
@@ -200,6 +201,12 @@ class KioskApp(App):
 
     def leave_kiosk(self) -> None:
         """Leave kiosk mode (the staff panel calls this after the PIN and a confirmation)."""
+        self.allow_exit = True
+        self.stop()
+
+    def terminate(self, code: int) -> None:
+        """Stop on a signal (the supervisor's SIGTERM): the process exits with ``code``."""
+        self.exit_code = code
         self.allow_exit = True
         self.stop()
 

@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import re
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -73,6 +74,24 @@ def _configure_kivy(size: tuple[int, int], fullscreen: bool, rotation: int) -> N
     Config.set("input", "mouse", "mouse,disable_multitouch")
 
 
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGINT end the app cleanly, even in kiosk mode (where a close request
+    from the window is refused). Installed before the window exists, so SDL keeps its
+    hands off them (it takes over only signals left at their default)."""
+
+    def stop(signum: int, _frame: object) -> None:
+        from kivy.app import App
+        from kivy.clock import Clock
+
+        app = App.get_running_app()
+        if app is None:
+            raise SystemExit(128 + signum)
+        Clock.schedule_once(lambda _dt: app.terminate(128 + signum), 0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
 def run(args: argparse.Namespace) -> int:
     from kiosk import cli
 
@@ -92,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     _configure_kivy((int(size[0]), int(size[1])), fullscreen, cfg.ui.rotation)
+    _stop_on_signals()
 
     from ui import theme
 
@@ -101,5 +121,6 @@ def run(args: argparse.Namespace) -> int:
     log.info("touchscreen: %s mode, %s, core at %s", mode,
              "kiosk (full screen)" if fullscreen else f"dev window {size[0]}x{size[1]}",
              socket)
-    KioskApp(cfg, mode, socket, dev=not fullscreen, state_dir=home).run()
-    return 0
+    app = KioskApp(cfg, mode, socket, dev=not fullscreen, state_dir=home)
+    app.run()
+    return app.exit_code  # 0: closed by staff; 128+N: stopped by signal N

@@ -192,6 +192,16 @@ def test_each_mode_comes_up_on_its_own_screen(display: str, core: KioskProcess, 
     assert value(run(display, "home", core, size, mode), "home") == mode
 
 
+def test_kiosk_mode_fills_the_screen_without_chrome_or_cursor(display: str,
+                                                              core: KioskProcess) -> None:
+    ui = UiRun(display, "home", ARTIFACTS, core.config, "800x480",
+               extra=("--fullscreen",))
+    code, out = ui.wait()
+    assert code == 0, out[-3000:]
+    line = [x for x in out.splitlines() if x.startswith("window ")][-1]
+    assert line == "window 1920x1920 fullscreen auto borderless True cursor False", line
+
+
 # --------------------------------------------------------- no window needed for these
 
 

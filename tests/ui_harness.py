@@ -467,7 +467,10 @@ def home(d: Driver) -> Step:
     """Any mode: its first screen comes up once the core answers (a screenshot of it)."""
     yield from d.until(lambda: d.app.sm.current == d.app.home_name, "the mode's screen", 30)
     yield from d.shot(f"home-{d.app.mode}")
+    w = d.window
     print(f"home {d.app.sm.current}", flush=True)
+    print(f"window {w.size[0]}x{w.size[1]} fullscreen {w.fullscreen} borderless "
+          f"{w.borderless} cursor {w.show_cursor}", flush=True)
 
 
 def bench(d: Driver) -> Step:
@@ -771,6 +774,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--count", type=int, default=50)
     p.add_argument("--kiosk", action="store_true", help="as in kiosk mode: no dev keys, "
                    "no ticket preview (the window stays a window)")
+    p.add_argument("--fullscreen", action="store_true", help="kiosk mode, full screen")
     a = p.parse_args(argv)
     import logging
 
@@ -783,7 +787,7 @@ def main(argv: list[str] | None = None) -> int:
     w, h = ui_main.parse_size(a.size)
     home = ui_main.state_dir(cfg.storage_path)
     os.environ["KIVY_HOME"] = str(home / "kivy")
-    ui_main._configure_kivy((w, h), False, 0)
+    ui_main._configure_kivy((w, h), a.fullscreen, 0)
     from ui import theme
 
     theme.register_fonts(cfg.ui.font, home / "fonts")
@@ -797,7 +801,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"first-frame {time.time()}", flush=True)
 
     Window.bind(on_flip=first_frame)
-    app = KioskApp(cfg, a.mode, cfg.socket_path, dev=not a.kiosk, state_dir=home)
+    app = KioskApp(cfg, a.mode, cfg.socket_path, dev=not (a.kiosk or a.fullscreen),
+                   state_dir=home)
     result = {"code": 1}
     holder: dict[str, Any] = {}
 

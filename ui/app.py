@@ -122,6 +122,8 @@ class KioskApp(App):
         Window.bind(size=self._rescale, on_request_close=self._on_request_close)
         Window.bind(on_draw=self._count_frame, on_flip=self._first_frame)
         root = FloatLayout()
+        # the link first, so every screen has it; it starts once they all exist
+        self.link = CoreLink(self.socket, self._online, self._event, self._offline)
         self.sm = ScreenManager(transition=NoTransition())  # calm, and cheap on a Pi
         for name, module, cls in SCREENS[self.mode]:
             self.add_screen(screen_class(module, cls)(name=name))
@@ -134,20 +136,13 @@ class KioskApp(App):
 
             self.preview = TicketPreview(self)
             root.add_widget(self.preview)
-        self.link = CoreLink(self.socket, self._online, self._event, self._offline).start()
+        self.link.start()
         return root
 
     def add_screen(self, screen: KioskScreen) -> None:
         assert self.sm is not None
         screen.app_link = self.link
         self.sm.add_widget(screen)
-        if self.link is not None:
-            screen.app_link = self.link
-
-    def on_start(self) -> None:
-        assert self.sm is not None
-        for screen in self.screens():
-            screen.app_link = self.link
 
     def on_stop(self) -> None:
         if self.link is not None:

@@ -166,6 +166,7 @@ class Driver:
         from kivy.core.window import Window
 
         self.app, self.out, self.size = app, out, size
+        out.mkdir(parents=True, exist_ok=True)
         self.window = Window
         self.frames = 0
         self.count = 50  # repetitions for the bench scenario

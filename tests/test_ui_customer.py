@@ -194,12 +194,17 @@ def test_each_mode_comes_up_on_its_own_screen(display: str, core: KioskProcess, 
 
 def test_kiosk_mode_fills_the_screen_without_chrome_or_cursor(display: str,
                                                               core: KioskProcess) -> None:
-    ui = UiRun(display, "home", ARTIFACTS, core.config, "800x480",
-               extra=("--fullscreen",))
+    ui = UiRun(display, "home", ARTIFACTS, core.config, "kiosk", extra=("--fullscreen",))
     code, out = ui.wait()
     assert code == 0, out[-3000:]
     line = [x for x in out.splitlines() if x.startswith("window ")][-1]
-    assert line == "window 1920x1920 fullscreen auto borderless True cursor False", line
+    assert line == "window 1920x1920 fullscreen False borderless True cursor False", line
+    # drawn over the whole screen: the header's blue reaches the top right corner (a bare
+    # X server once left the window at 800x480 in the middle while Kivy drew for 1920)
+    with Image.open(ARTIFACTS / "home-customer-kiosk.png") as im:
+        assert im.size == (1920, 1920)
+        assert im.convert("RGB").getpixel((1915, 5)) == tuple(
+            round(c * 255) for c in theme.hex_rgba(theme.BRAND)[:3])
 
 
 # --------------------------------------------------------- no window needed for these

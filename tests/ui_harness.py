@@ -467,6 +467,7 @@ def nocounter(d: Driver) -> Step:
 def home(d: Driver) -> Step:
     """Any mode: its first screen comes up once the core answers (a screenshot of it)."""
     yield from d.until(lambda: d.app.sm.current == d.app.home_name, "the mode's screen", 30)
+    yield from d.seconds(0.5)  # a kiosk window settles on the screen first
     yield from d.shot(f"home-{d.app.mode}")
     w = d.window
     print(f"home {d.app.sm.current}", flush=True)
@@ -785,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
     from ui import main as ui_main
 
     cfg = config_mod.load(a.config)
-    w, h = ui_main.parse_size(a.size)
+    w, h = ui_main.parse_size(a.size) if a.size != "kiosk" else (800, 480)
     home = ui_main.state_dir(cfg.storage_path)
     os.environ["KIVY_HOME"] = str(home / "kivy")
     ui_main._configure_kivy((w, h), a.fullscreen, 0)

@@ -28,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.properties import NumericProperty
 from kivy.uix.floatlayout import FloatLayout
@@ -87,6 +88,7 @@ class KioskApp(App):
         self._pause_armed = False
         self.frames = 0  # frames drawn, for tests and the bench
         self.exit_code = 0
+        self.stopping = False  # a stop was asked for (signal or staff)
 
     # --- words (every string on screen comes from the catalogue) ---------------------
     def t(self, key: str, **params: object) -> messages.Bilingual:
@@ -137,7 +139,27 @@ class KioskApp(App):
             self.preview = TicketPreview(self)
             root.add_widget(self.preview)
         self.link.start()
+        if not self.dev and os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+            Clock.schedule_once(lambda _dt: self._cover_x_screen(), 0)
         return root
+
+    def _cover_x_screen(self) -> None:
+        """Kiosk mode on X: a bare X server (xinit, no window manager) ignores SDL's
+        full-screen request; the window stays at its configured size in the middle while
+        Kivy lays out for the whole screen. So the window becomes a borderless one at
+        0,0 the size of the screen (SDL reported it), which every X session honours.
+        KMS/DRM and Wayland (cage) keep SDL's full screen."""
+        screen = tuple(Window.system_size)
+        Window.fullscreen = False
+
+        def cover(_dt: float) -> None:
+            Window.borderless = True
+            Window.left, Window.top = 0, 0
+            Window.size = screen
+            Window.show_cursor = False
+            log.info("kiosk window: borderless %dx%d at 0,0", *screen)
+
+        Clock.schedule_once(cover, 0)
 
     def add_screen(self, screen: KioskScreen) -> None:
         assert self.sm is not None
@@ -145,6 +167,9 @@ class KioskApp(App):
         self.sm.add_widget(screen)
 
     def on_stop(self) -> None:
+        # the window may still report a size change while it closes: the .kv rules it
+        # would re-evaluate need a running app, which is gone by then
+        Window.unbind(size=self._rescale, on_request_close=self._on_request_close)
         if self.link is not None:
             self.link.stop()
 
@@ -196,13 +221,13 @@ class KioskApp(App):
 
     def leave_kiosk(self) -> None:
         """Leave kiosk mode (the staff panel calls this after the PIN and a confirmation)."""
-        self.allow_exit = True
+        self.allow_exit = self.stopping = True
         self.stop()
 
     def terminate(self, code: int) -> None:
         """Stop on a signal (the supervisor's SIGTERM): the process exits with ``code``."""
         self.exit_code = code
-        self.allow_exit = True
+        self.allow_exit = self.stopping = True
         self.stop()
 
     def _on_request_close(self, *_: Any, **__: Any) -> bool:

@@ -122,5 +122,12 @@ def run(args: argparse.Namespace) -> int:
              "kiosk (full screen)" if fullscreen else f"dev window {size[0]}x{size[1]}",
              socket)
     app = KioskApp(cfg, mode, socket, dev=not fullscreen, state_dir=home)
-    app.run()
+    try:
+        app.run()
+    except Exception:
+        if not app.stopping:
+            raise
+        # a window event still in flight while the app is torn down (a resize after
+        # leaving full screen): the stop was asked for, so it stands
+        log.debug("error while the window closed after a stop", exc_info=True)
     return app.exit_code  # 0: closed by staff; 128+N: stopped by signal N

@@ -139,7 +139,10 @@ class KioskApp(App):
             self.preview = TicketPreview(self)
             root.add_widget(self.preview)
         self.link.start()
-        if not self.dev and os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        from kivy.config import Config
+
+        full = Config.get("graphics", "fullscreen") not in ("0", "")
+        if full and os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
             Clock.schedule_once(lambda _dt: self._cover_x_screen(), 0)
         return root
 

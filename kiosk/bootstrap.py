@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from kiosk.clock import Clock
 from kiosk.config import Config
@@ -94,7 +95,15 @@ def driver_context(config: Config, submit: Submit, section: str,
         settings=getattr(config, section),  # the checked model of that section, or None
         config_dir=config.source.parent if config.source else None,
         open_outbox=lambda: Outbox(Path(config.storage_path)), status=status,
+        day_summary=lambda day: _day_summary(config, day),
     )
+
+
+def _day_summary(config: Config, before: str) -> tuple[str, dict[str, Any]] | None:
+    # imported here: the figures are needed once a day, by the MQTT driver alone
+    from kiosk.report import daily
+
+    return daily.previous_day_summary(config, before)
 
 
 def build(config: Config, *, clock: Clock | None = None, socket_path: Path | None = None,

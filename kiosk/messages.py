@@ -961,6 +961,13 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "report_chart_footer": ("数据来源：取号机事件记录；不含客户个人信息", "Source: the kiosk's event log; no personal data"),
     # --- end of service-quality reports ------------------------------------------------------
+    # --- service quality on the kiosk: daily MQTT summary, staff tab, hall 公示 (issue 15) ---
+    "mqtt_summary_failed": (
+        "{day} 的每日统计未能发送（{error}）。取号不受影响；可用 kiosk report --day {day} --json 补取。",
+        "The daily summary of {day} could not be sent ({error}). Issuing is not affected; "
+        "kiosk report --day {day} --json gives the same figures.",
+    ),
+    # --- end of service quality on the kiosk ----------------------------------------------
 }
 
 

@@ -89,6 +89,10 @@ class DriverContext:
     open_outbox: Callable[[], Outbox] | None = None
     #: the latest committed :class:`Status`, readable from any thread at any time
     status: Callable[[], Status] | None = None
+    #: ``day_summary(day)``: the report figures (:func:`kiosk.report.summary`) of the
+    #: latest business day before ``day`` (ISO) that has events, read through a read-only
+    #: connection of its own; None when there is none. Call it off the worker's thread.
+    day_summary: Callable[[str], tuple[str, dict[str, Any]] | None] | None = None
 
     @property
     def tz(self) -> ZoneInfo:

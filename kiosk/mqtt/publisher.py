@@ -11,6 +11,8 @@
   and lost what it knew).
 * :meth:`MqttPublisher.close` (a clean stop): the relay records the PUBACKs still on
   their way, then the link publishes the retained ``offline`` and disconnects.
+* On a new business day, the figures of the day just ended go to
+  ``{base}/summary/daily`` (:mod:`kiosk.mqtt.summary`, on a thread of its own).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from kiosk.events import Event
 from kiosk.health import HealthReporter
 from kiosk.mqtt.link import Link
 from kiosk.mqtt.relay import WINDOW, Relay
+from kiosk.mqtt.summary import DailySummary
 from kiosk.mqtt.topics import HA_STATUS, Topics
 from kiosk.ports import DriverContext
 from kiosk.status import Status
@@ -55,6 +58,8 @@ class MqttPublisher:
                            health=HealthReporter(OUTBOX_DEVICE, ctx.submit, SOURCE),
                            alarm=s.outbox_alarm, keep_days=s.outbox_keep_days, window=window)
         self.commands = _command_handler(ctx, self._reply)
+        self.summary = (DailySummary(ctx.day_summary, self.link.publish, self.topics, ctx.tz)
+                        if ctx.day_summary is not None else None)
 
     def start(self) -> None:
         self.link.configure(self.relay.window + EXTRA_INFLIGHT)
@@ -65,8 +70,12 @@ class MqttPublisher:
 
     def handle(self, event: Event, status: Status) -> None:
         self.relay.notify(status)
+        if self.summary is not None:
+            self.summary.handle(event)
 
     def close(self) -> None:
+        if self.summary is not None:
+            self.summary.stop()
         self.relay.stop()
         self.link.stop()
 

@@ -46,6 +46,10 @@ class Topics:
         return f"{self.base}/cmd/+"
 
     @property
+    def daily_summary(self) -> str:  # retained JSON: the figures of the day just ended
+        return f"{self.base}/summary/daily"
+
+    @property
     def reply(self) -> str:
         return f"{self.base}/reply"
 

@@ -967,6 +967,17 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "The daily summary of {day} could not be sent ({error}). Issuing is not affected; "
         "kiosk report --day {day} --json gives the same figures.",
     ),
+    "staff_tab_today": ("今日统计", "Today"),
+    "staff_today_col_good": ("满意率", "Good"),
+    "staff_today_headline": ("今日统计 {day}（截至 {at}）", "Today's figures, {day} (as of {at})"),
+    "staff_today_loading": ("正在统计，请稍候…", "Counting today's figures, one moment please…"),
+    "staff_today_failed": (
+        "抱歉，今日统计暂时无法读取，请稍后再试。", "Sorry, today's figures cannot be read just now; please try again shortly.",
+    ),
+    "staff_today_note": (
+        "统计来自今日取号记录，随办理进度更新；时间单位为分钟；满意率 = 满意评价 / 全部评价。",
+        "From today's events, updated as the day goes on; times in minutes; good = good ratings / all ratings.",
+    ),
     # --- end of service quality on the kiosk ----------------------------------------------
 }
 

@@ -765,6 +765,11 @@ SCENARIOS.update({
     "hall_paused": hall_paused, "hall_calls": hall_calls, "hall_mqtt": hall_mqtt,
 })
 
+# the service-quality figures on the staff panel and the hall board (issue 15)
+from tests.ui_report_scenarios import SCENARIOS as _REPORT_SCENARIOS  # noqa: E402
+
+SCENARIOS.update(_REPORT_SCENARIOS)
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()

@@ -21,6 +21,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from kivy.uix.modalview import ModalView
 from kiosk.messages import Bilingual, text
 from kiosk.staffpin import verify_pin
 from ui import staff_model as sm
+from ui import staff_today as st
 from ui.base import KioskScreen
 from ui.pinlock import PinLock, lock_path
 from ui.pinpad import PinPad
@@ -44,7 +46,9 @@ Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 log = logging.getLogger(__name__)
 
 TABS = {"counters": "staff_tab_counters", "queue": "staff_tab_queue",
-        "devices": "staff_tab_devices", "priority": "staff_tab_priority"}
+        "devices": "staff_tab_devices", "priority": "staff_tab_priority",
+        "today": "staff_tab_today"}
+TODAY_EVERY_S = 5.0  # today's figures are counted again at most this often while shown
 # lines the .kv file shows (it is not scanned for catalogue keys)
 WORDS = ("staff_title", "staff_pin_prompt", "staff_reprint", "staff_lock",
          "staff_leave_kiosk", "staff_back", "staff_priority_title", "staff_device_none")
@@ -69,6 +73,20 @@ class StaffCounterRow(BoxLayout):
     state_zh = StringProperty("")
     state_en = StringProperty("")
     tone = StringProperty("normal")
+
+
+class StaffFigureCell(BoxLayout):
+    """One cell of today's table: a heading or a name (Chinese over English), or a
+    figure."""
+
+    zh = StringProperty("")
+    en = StringProperty("")
+    kind = StringProperty("figure")  # figure | name | head | headname (the name heading)
+    row = StringProperty("service")  # total | service | counter | head
+
+
+class StaffFigureRow(BoxLayout):
+    row = StringProperty("service")
 
 
 class StaffDialog(ModalView):
@@ -109,6 +127,12 @@ class StaffScreen(KioskScreen):
         self.no_shows = sm.NoShows()
         self.dialog: StaffDialog | None = None
         self.last_reply: dict[str, Any] | None = None  # for tests
+        self.today: dict[str, Any] | None = None  # today's figures (ui.staff_today)
+        self.today_at: datetime | None = None  # counted as of then
+        self.today_failed = False
+        self._today_due = False  # a recount asked for while one runs or is scheduled
+        self._today_busy = False
+        self._today_last = 0.0
         self._touched = time.monotonic()
         # ``ids`` holds weak proxies: keep the widgets themselves, since a page out of
         # the tree has no other owner
@@ -134,6 +158,8 @@ class StaffScreen(KioskScreen):
         self.no_shows.on_event(event)
         if self.unlocked:
             self.redraw()
+            if self.tab == "today":
+                self.refresh_today()
 
     def show_offline(self) -> None:
         self.close_dialog()
@@ -231,6 +257,8 @@ class StaffScreen(KioskScreen):
     def show_tab(self, name: str) -> None:
         self.tab = name
         self.redraw()
+        if name == "today":
+            self.refresh_today(at_once=True)
 
     def redraw(self) -> None:
         tabs = self.ids.tabs
@@ -297,6 +325,83 @@ class StaffScreen(KioskScreen):
             b.disabled = not self.reason
             services.add_widget(b)
         box.add_widget(services)
+
+    def _draw_today(self, box: Any) -> None:
+        s = App.get_running_app().s
+        f, at = self.today, self.today_at
+        if f is None or at is None:
+            words = text("staff_today_failed" if self.today_failed else "staff_today_loading")
+            box.add_widget(StaffLine(zh=words.zh, en=words.en,
+                                     tone="warn" if self.today_failed else "normal"))
+            return
+        # the title, the table (the figures staff look for), then what explains them
+        title = st.headline(f, at)
+        box.add_widget(StaffLine(zh=title.zh, en=title.en, tone="heading"))
+        head = StaffFigureRow(row="head", height=s * 52)
+        for i, key in enumerate(st.COLUMNS):
+            words = text(key)
+            head.add_widget(StaffFigureCell(zh=words.zh, en=words.en,
+                                            kind="headname" if i == 0 else "head", row="head"))
+        box.add_widget(head)
+        for r in st.rows(f):
+            row = StaffFigureRow(row=r.kind, height=s * 50)
+            row.add_widget(StaffFigureCell(zh=r.name.zh, en=r.name.en, kind="name",
+                                           row=r.kind))
+            for value in r.cells:
+                row.add_widget(StaffFigureCell(zh=value, row=r.kind))
+            box.add_widget(row)
+        for words in (st.ratings(f), text("staff_today_note")):
+            box.add_widget(StaffLine(zh=words.zh, en=words.en))
+
+    def refresh_today(self, at_once: bool = False) -> None:
+        """Count today's figures again: at once when the tab is opened, else at most
+        every TODAY_EVERY_S (a busy morning's events do not each cost a recount)."""
+        if self._today_busy or self._today_due:
+            self._today_due = self._today_due or not at_once
+            return
+        wait = 0.0 if at_once else max(0.0, self._today_last + TODAY_EVERY_S - time.monotonic())
+        self._today_due = True
+        Clock.schedule_once(lambda _dt: self._count_today(), wait)
+
+    def _count_today(self) -> None:
+        self._today_due = False
+        if self.app_link is None:
+            self._today_done(None, None)
+            return
+        self._today_busy = True
+        self._today_last = time.monotonic()
+        self.app_link.send("events", {}, self._today_events)
+
+    def _today_events(self, reply: dict[str, Any]) -> None:
+        if not reply.get("ok"):
+            log.info("today's figures: the events could not be read: %s", reply.get("code"))
+            self._today_done(None, None)
+            return
+        app = App.get_running_app()
+        cfg, now = app.kiosk_config, datetime.now(app.tz)
+        day = str(self.status.get("day") or st.business_day(cfg, now))
+        events = reply.get("data") or []
+
+        def work() -> None:  # off Kivy's thread: a busy day is thousands of events
+            try:
+                figures: dict[str, Any] | None = st.figures(events, cfg, day, now)
+            except Exception:
+                log.exception("today's figures could not be counted")
+                figures = None
+            Clock.schedule_once(lambda _dt: self._today_done(figures, now), 0)
+
+        threading.Thread(target=work, name="staff-today", daemon=True).start()
+
+    def _today_done(self, figures: dict[str, Any] | None, at: datetime | None) -> None:
+        self._today_busy = False
+        self.today_failed = figures is None
+        if figures is not None:
+            self.today, self.today_at = figures, at
+        if self.unlocked and self.tab == "today":
+            self.redraw()
+        if self._today_due:  # events came while counting
+            self._today_due = False
+            self.refresh_today()
 
     def _choose(self, code: str) -> None:
         self.reason = code

@@ -45,7 +45,9 @@ case "$what" in
     demo)
         install_debian deploy/apt-packages.txt
         install_python "ui,report"
-        exec .venv/bin/kiosk run --headless --config kiosk/configs/demo.toml "$@"
+        # the core and its touchscreen window; with no display (e.g. over SSH) it says so
+        # and runs headless
+        exec .venv/bin/kiosk run --config kiosk/configs/demo.toml "$@"
         ;;
     test)
         install_debian deploy/apt-packages.txt deploy/apt-packages-test.txt

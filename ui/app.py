@@ -72,8 +72,9 @@ class KioskApp(App):
     s = NumericProperty(1.0)  # design-pixel factor (ui.theme), for .kv files
 
     def __init__(self, kiosk_config: Config, mode: str, socket: Path, *, dev: bool,
-                 state_dir: Path, **kwargs: Any) -> None:
+                 state_dir: Path, follow_mqtt: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.follow_mqtt = follow_mqtt  # a hall board on a second Pi: MQTT, not the socket
         self.kiosk_config = kiosk_config
         self.mode = mode
         self.socket = socket
@@ -125,7 +126,14 @@ class KioskApp(App):
         Window.bind(on_draw=self._count_frame, on_flip=self._first_frame)
         root = FloatLayout()
         # the link first, so every screen has it; it starts once they all exist
-        self.link = CoreLink(self.socket, self._online, self._event, self._offline)
+        link: Any  # a CoreLink, or an MqttFeed of the same shape
+        if self.follow_mqtt:
+            from ui.mqtt_feed import feed_for
+
+            link = feed_for(self.kiosk_config, self._online, self._event, self._offline)
+        else:
+            link = CoreLink(self.socket, self._online, self._event, self._offline)
+        self.link = link
         self.sm = ScreenManager(transition=NoTransition())  # calm, and cheap on a Pi
         for name, module, cls in SCREENS[self.mode]:
             self.add_screen(screen_class(module, cls)(name=name))
@@ -138,7 +146,7 @@ class KioskApp(App):
 
             self.preview = TicketPreview(self)
             root.add_widget(self.preview)
-        self.link.start()
+        link.start()
         from kivy.config import Config
 
         full = Config.get("graphics", "fullscreen") not in ("0", "")

@@ -32,6 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "(default: [ui] fullscreen)")
     p.add_argument("--windowed", action="store_true",
                    help="a dev window even if [ui] fullscreen is set")
+    p.add_argument("--mqtt", action="store_true",
+                   help="hall board only: follow the kiosk over MQTT (retained state and "
+                   "events; [mqtt] url and [ui] hall_follow) instead of the control socket, "
+                   "e.g. on a second Pi on the hall wall")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -102,6 +106,9 @@ def run(args: argparse.Namespace) -> int:
     cfg = cli._load(args.config)
     socket = cli._socket(args)
     mode: str = args.mode
+    if args.mqtt and (mode != "hall" or not cfg.mqtt.enabled):
+        raise SystemExit("--mqtt: only the hall board follows a kiosk over MQTT, and it "
+                         "needs [mqtt] url in the config (--mode hall --mqtt)")
     fullscreen = (args.fullscreen or cfg.ui.fullscreen) and not args.windowed
     configured: Any = getattr(cfg.ui, f"{mode}_size")
     size = parse_size(args.size) if args.size else tuple(configured or DEFAULT_SIZE)
@@ -121,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
     log.info("touchscreen: %s mode, %s, core at %s", mode,
              "kiosk (full screen)" if fullscreen else f"dev window {size[0]}x{size[1]}",
              socket)
-    app = KioskApp(cfg, mode, socket, dev=not fullscreen, state_dir=home)
+    app = KioskApp(cfg, mode, socket, dev=not fullscreen, state_dir=home,
+                   follow_mqtt=args.mqtt)
     try:
         app.run()
     except Exception:

@@ -34,7 +34,8 @@ from kiosk.settings.report import ReportSettings
 Displays = Annotated[tuple[DisplaySpec, ...], rule("must be a list of [[displays]] tables")]
 
 __all__ = ["AudioSpec", "ButtonsSpec", "ConfigFile", "CounterButtons", "DisplaySpec",
-           "Displays", "Endpoint", "MqttSettings", "PrinterSettings", "ReportSettings", "Timing", "UiSettings"]
+           "Displays", "Endpoint", "MqttSettings", "PrinterSettings", "ReportSettings", "Timing",
+           "UiSettings"]
 
 
 class ConfigFile(Section, frozen=True):

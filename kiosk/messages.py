@@ -978,6 +978,11 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "统计来自今日取号记录，随办理进度更新；时间单位为分钟；满意率 = 满意评价 / 全部评价。",
         "From today's events, updated as the day goes on; times in minutes; good = good ratings / all ratings.",
     ),
+    "hall_public_title": ("今日服务公示", "Today's service"),
+    "hall_public_satisfaction": ("客户满意率 {good}（{count} 次评价）", "{good} satisfied ({count} ratings)"),
+    "hall_public_no_ratings": ("暂无客户评价", "No ratings yet"),
+    "hall_public_wait": ("平均等候 {wait} 分钟", "average wait {wait} min"),
+    "hall_public_no_wait": ("今日尚未叫号", "no calls yet today"),
     # --- end of service quality on the kiosk ----------------------------------------------
 }
 

@@ -95,3 +95,57 @@ def test_staff_panel_today_tab_shows_todays_figures(display: str, tmp_path: Path
     assert lines[0].startswith("今日统计 " + want["period"]["first"])
     assert "满意 50%，一般 50%，不满意 0%" in lines[1] and "评价率 100%" in lines[1]
     assert (ARTIFACTS / "staff-today-800x480.png").exists()
+
+
+# --- the hall board's public summary (公示) ------------------------------------------
+
+
+def test_hall_public_summary_is_off_by_default_and_checked(tmp_path: Path) -> None:
+    from tests.test_config_validation import check, refused
+
+    assert check(tmp_path, "").ui.hall_public_summary is False
+    assert check(tmp_path, "[ui]\nhall_public_summary = true\n").ui.hall_public_summary
+    refused(tmp_path, '[ui]\nhall_public_summary = "yes"\n', "ui.hall_public_summary",
+            "true or false")
+    refused(tmp_path, "[ui]\nhall_public_summary = 1\n", "ui.hall_public_summary")
+    refused(tmp_path, "[ui]\nhall_public_summery = true\n", "ui.hall_public_summery",
+            "not a known setting")
+
+
+def test_hall_public_words_before_any_rating_or_call() -> None:
+    from ui.hall_public import words
+
+    cfg = config_mod.from_dict(config_mod.DEFAULTS)
+    empty = summary([], cfg, periods.day(date(2026, 11, 23)))
+    w = words(empty)
+    assert w.zh == "今日服务公示：暂无客户评价　今日尚未叫号"
+    assert w.en.startswith("Today's service: No ratings yet")
+
+
+def test_hall_board_shows_todays_satisfaction_and_wait(display: str, tmp_path: Path) -> None:
+    core = start_core(tmp_path, "hall_public_summary = true\n")
+
+    def more_work() -> None:  # one more customer served and rated poor
+        assert core.ask("issue", service="A")["ok"]
+        for cmd, args in [("call-next", {}), ("finish", {}), ("rate", {"score": "poor"})]:
+            assert core.ask(cmd, counter=1, **args)["ok"], cmd
+
+    outs = []
+    try:
+        a_morning(core)
+        want = expected(core)["totals"]["wait"]["mean_min"]
+        for size in ("1920x1080", "1080x1920"):
+            outs.append(run(display, "hall_public", core, size, "hall",
+                            {"more-work": more_work}))
+    finally:
+        core.ensure_stopped()
+    zh, en = shown(outs[0], "hall-public")
+    assert zh == f"今日服务公示：客户满意率 50%（2 次评价）　平均等候 {want:.1f} 分钟"
+    assert en.startswith("Today's service: 50% satisfied (2 ratings)")
+    # after one more customer rated poor: 1 good of 3, then (portrait run) 1 of 4
+    head = "今日服务公示：客户满意率 "
+    assert shown(outs[0], "hall-public-after")[0].startswith(head + "33%（3 次评价）")
+    assert shown(outs[1], "hall-public")[0].startswith(head + "33%（3 次评价）")
+    assert shown(outs[1], "hall-public-after")[0].startswith(head + "25%（4 次评价）")
+    for size in ("1920x1080", "1080x1920"):
+        assert (ARTIFACTS / f"hall-public-{size}.png").exists()

@@ -5,6 +5,8 @@ Landscape (1920x1080): calls on the left, counters on the right; portrait (1080x
 calls on top, counters below; the layout follows the window's aspect. What it says comes
 from :mod:`ui.hall_model`: this module only draws. A new call (or a recall, which is a
 call again) blinks for ``[ui] hall_highlight_s`` seconds, then stays highlighted calmly.
+With ``[ui] hall_public_summary`` a band above the courtesy line shows today's
+satisfaction rate and average wait (:mod:`ui.hall_public`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kiosk import messages
 from ui.base import KioskScreen
 from ui.hall_model import CallBoard, counter_rows, courtesy
+from ui.hall_public import PublicSummary
 
 Builder.load_file(str(Path(__file__).with_suffix(".kv")))
 
@@ -58,6 +61,10 @@ class HallScreen(KioskScreen):
     clock_zh = StringProperty("")
     clock_en = StringProperty("")
     recent = ListProperty([])  # for tests: the previous calls' zh words
+    public_zh = StringProperty("")  # the public summary (公示); "" hides its band
+    public_en = StringProperty("")
+    # title, satisfaction, wait: Chinese and English of each, as the band shows them
+    public_parts = ListProperty(["", "", "", "", "", ""])
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -68,6 +75,10 @@ class HallScreen(KioskScreen):
         words = courtesy(getattr(ui, "courtesy_zh", None), getattr(ui, "courtesy_en", None))
         self.courtesy_text = "　　".join(w for w in (words.zh, words.en) if w)
         self._rows: tuple[Any, ...] = ()
+        self.public: PublicSummary | None = None
+        if app is not None and getattr(ui, "hall_public_summary", False):
+            self.public = PublicSummary(app.kiosk_config, app.now, self._show_public,
+                                        lambda fn: Clock.schedule_once(lambda _dt: fn(), 0))
         self._blink: Any = None
         self.ids.counters.parent.bind(height=self._fit_rows)
         Clock.schedule_interval(self._scroll, 1 / SCROLL_FPS)
@@ -79,11 +90,23 @@ class HallScreen(KioskScreen):
         self.board.seed(status)
         self._draw_rows(status)
         self._draw_calls()
+        self._public_due(status)
 
     def on_kiosk_event(self, event: dict[str, Any], status: dict[str, Any]) -> None:
         if self.board.on_event(event, time.monotonic()):
             self._draw_calls()
         self._draw_rows(status)
+        self._public_due(status)
+
+    def _public_due(self, status: dict[str, Any]) -> None:
+        if self.public is not None:
+            self.public.due(self.app_link.send if self.app_link else None, status.get("day"))
+
+    def _show_public(self, parts: tuple[messages.Bilingual, ...]) -> None:
+        title, sat, wait = parts
+        self.public_parts = [title.zh, title.en, sat.zh, sat.en, wait.zh, wait.en]
+        self.public_zh = f"{title.zh}：{sat.zh}　{wait.zh}"
+        self.public_en = f"{title.en}: {sat.en} · {wait.en}"
 
     # --- drawing ------------------------------------------------------------------------
     def _draw_rows(self, status: dict[str, Any]) -> None:

@@ -186,6 +186,9 @@ class UiSettings(Section, frozen=True):
     # --mqtt) which kiosk of this branch it follows; None: this config's device_id
     hall_highlight_s: Annotated[int, Meta(ge=1, le=30)] = 6
     hall_follow: FollowId | None = None
+    # the hall board shows today's satisfaction rate and average wait (公示): the branch
+    # decides whether its results are public, so it is off until switched on
+    hall_public_summary: bool = False
     elsewhere: Annotated[tuple[Elsewhere, ...], rule(
         "may list at most 6 services", max_length=6)] = ()  # not offered here
 

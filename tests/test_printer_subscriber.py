@@ -90,6 +90,7 @@ class FaultyBackend:
         self.readings: list[status.Reading | None] = []
         self.sent: list[Job] = []
         self.error: Exception | None = None
+        self.last = status.Reading("ok")
 
     @contextlib.contextmanager
     def session(self) -> Iterator[FaultyBackend]:
@@ -98,7 +99,11 @@ class FaultyBackend:
         yield self
 
     def status(self) -> status.Reading | None:
-        return self.readings.pop(0) if self.readings else status.Reading("ok")
+        # a state lasts until the test changes it, as paper that ran out stays out: the
+        # monitor thread may look again at any moment (it does, after a failed ticket)
+        if self.readings:
+            self.last = self.readings.pop(0)
+        return self.last
 
     def send(self, job: Job) -> None:
         self.sent.append(job)
@@ -121,7 +126,8 @@ def test_paper_running_out_mid_ticket_counts_as_not_printed() -> None:
         sub.handle(reprinted(issued("B001")), None)  # type: ignore[arg-type]
         assert reports.statuses[-1] == "offline" and "unplugged" in reports.details[-1]
         assert reports.commands[-1].ticket == "B001"  # type: ignore[union-attr]
-        backend.error = None  # plugged back in: the next ticket prints, status clears
+        backend.error = None  # plugged back in, paper loaded: the next ticket prints,
+        backend.readings = [status.Reading("ok")]  # and the status clears
         sub.handle(issued("B002"), None)  # type: ignore[arg-type]
         assert [j.ticket for j in backend.sent] == ["B001", "B002"]
         assert reports.statuses[-1] == "ok"

@@ -77,8 +77,11 @@ def test_staff_panel_today_tab_shows_todays_figures(display: str, tmp_path: Path
         a_morning(core)
         out = run(display, "staff_today", core, "800x480", "staff")
         want = expected(core)
+        # the panel on a tall customer screen (F1): the same figures, for looking at
+        tall = run(display, "staff_today", core, "1080x1920", "staff")
     finally:
         core.ensure_stopped()
+    assert shown(tall, "today-table") == shown(out, "today-table")
     table = shown(out, "today-table")
     # issued, served, no-show, wait mean, wait p90, good share: counted by hand
     assert table["total:合计"][:3] == ["5", "2", "1"]
@@ -94,7 +97,8 @@ def test_staff_panel_today_tab_shows_todays_figures(display: str, tmp_path: Path
     lines = shown(out, "today-lines")
     assert lines[0].startswith("今日统计 " + want["period"]["first"])
     assert "满意 50%，一般 50%，不满意 0%" in lines[1] and "评价率 100%" in lines[1]
-    assert (ARTIFACTS / "staff-today-800x480.png").exists()
+    for size in ("800x480", "1080x1920"):
+        assert (ARTIFACTS / f"staff-today-{size}.png").exists()
 
 
 # --- the hall board's public summary (公示) ------------------------------------------

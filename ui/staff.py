@@ -29,7 +29,7 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.modalview import ModalView
@@ -83,6 +83,7 @@ class StaffFigureCell(BoxLayout):
     en = StringProperty("")
     kind = StringProperty("figure")  # figure | name | head | headname (the name heading)
     row = StringProperty("service")  # total | service | counter | head
+    name_share = NumericProperty(2.0)  # the name column's width, in figure columns
 
 
 class StaffFigureRow(BoxLayout):
@@ -337,16 +338,18 @@ class StaffScreen(KioskScreen):
         # the title, the table (the figures staff look for), then what explains them
         title = st.headline(f, at)
         box.add_widget(StaffLine(zh=title.zh, en=title.en, tone="heading"))
-        head = StaffFigureRow(row="head", height=s * 52)
+        # a tall screen's narrow columns: headings wrap onto a second line
+        share = 1.3 if self.portrait else 2.0
+        head = StaffFigureRow(row="head", height=s * (116 if self.portrait else 52))
         for i, key in enumerate(st.COLUMNS):
             words = text(key)
-            head.add_widget(StaffFigureCell(zh=words.zh, en=words.en,
+            head.add_widget(StaffFigureCell(zh=words.zh, en=words.en, name_share=share,
                                             kind="headname" if i == 0 else "head", row="head"))
         box.add_widget(head)
         for r in st.rows(f):
             row = StaffFigureRow(row=r.kind, height=s * 50)
             row.add_widget(StaffFigureCell(zh=r.name.zh, en=r.name.en, kind="name",
-                                           row=r.kind))
+                                           row=r.kind, name_share=share))
             for value in r.cells:
                 row.add_widget(StaffFigureCell(zh=value, row=r.kind))
             box.add_widget(row)
@@ -378,7 +381,7 @@ class StaffScreen(KioskScreen):
             self._today_done(None, None)
             return
         app = App.get_running_app()
-        cfg, now = app.kiosk_config, datetime.now(app.tz)
+        cfg, now = app.kiosk_config, app.now()
         day = str(self.status.get("day") or st.business_day(cfg, now))
         events = reply.get("data") or []
 

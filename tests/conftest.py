@@ -90,3 +90,15 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
     """A Mosquitto of the test's own on a free loopback port (never the machine's)."""
     with Broker(tmp_path / "broker") as b:
         yield b
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    """An Xvfb screen of the UI tests' own (one per test module), stopped by its PID."""
+    from tests.ui_harness import Xvfb
+
+    x = Xvfb().start()
+    try:
+        yield x.display
+    finally:
+        x.stop()

@@ -18,17 +18,8 @@ from kiosk import config
 from kiosk.errors import ConfigError
 from tests.kiosk_proc import KioskProcess
 from tests.printer_fakes import FakeNetworkPrinter
-from tests.ui_harness import ARTIFACTS, UiRun, Xvfb, core_config
+from tests.ui_harness import ARTIFACTS, UiRun, core_config
 from ui import theme
-
-
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    x = Xvfb().start()
-    try:
-        yield x.display
-    finally:
-        x.stop()
 
 
 @pytest.fixture

@@ -16,16 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from kiosk.mqtt.topics import Topics
 from tests.kiosk_proc import KioskProcess
 from tests.mosquitto import Broker
-from tests.ui_harness import ARTIFACTS, UiRun, Xvfb, core_config
-
-
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    x = Xvfb().start()
-    try:
-        yield x.display
-    finally:
-        x.stop()
+from tests.ui_harness import ARTIFACTS, UiRun, core_config
 
 
 @pytest.fixture

@@ -6,28 +6,17 @@ Screenshots go to artifacts/ui/."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from kiosk import config as config_mod
 from kiosk.report import periods, summary
 from kiosk.staffpin import hash_pin
 from tests.kiosk_proc import KioskProcess
-from tests.ui_harness import ARTIFACTS, STAFF_PIN, UiRun, Xvfb, core_config
+from tests.ui_harness import ARTIFACTS, STAFF_PIN, UiRun, core_config
 from tests.ui_report_scenarios import STAFF_PIN as SCENARIO_PIN
-
-
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    x = Xvfb().start()
-    try:
-        yield x.display
-    finally:
-        x.stop()
 
 
 def start_core(tmp: Path, extra: str = "") -> KioskProcess:

@@ -11,17 +11,8 @@ import pytest
 
 from kiosk.staffpin import hash_pin
 from tests.kiosk_proc import KioskProcess
-from tests.ui_harness import ARTIFACTS, STAFF_PIN, UiRun, Xvfb, core_config
+from tests.ui_harness import ARTIFACTS, STAFF_PIN, UiRun, core_config
 from ui.pinlock import lock_path
-
-
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    x = Xvfb().start()
-    try:
-        yield x.display
-    finally:
-        x.stop()
 
 
 @pytest.fixture

@@ -61,26 +61,12 @@ units_changed=0
 udev_changed=0
 journald_changed=0
 
-say() { printf '%s\n' "$*"; }
-
-# One line per change: "would:" with --dry-run, "change:" otherwise.
-change() {
-    changes=$((changes + 1))
-    if [ "$DRY" = 1 ]; then say "would: $*"; else say "change: $*"; fi
-}
-
-# Run a command that changes the target, unless this is a dry run.
-act() {
-    if [ "$DRY" = 0 ]; then "$@"; fi
-}
+# shellcheck source=deploy/steps.sh
+. "$(dirname "$0")/steps.sh"  # say, change, act, systemctl_t
 
 # Run a program of the target system (its apt, its python) rather than this one's.
 in_root() {
     if [ -n "$ROOT" ]; then chroot "$ROOT" "$@"; else "$@"; fi
-}
-
-systemctl_t() {
-    if [ -n "$ROOT" ]; then systemctl --root="$ROOT" "$@"; else systemctl "$@"; fi
 }
 
 packages() { grep -hvE '^\s*(#|$)' "$@"; }

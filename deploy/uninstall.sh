@@ -45,17 +45,8 @@ FILES="/etc/udev/rules.d/99-counter-kiosk.rules
 /etc/systemd/journald.conf.d/counter-kiosk.conf"
 changes=0
 
-say() { printf '%s\n' "$*"; }
-change() {
-    changes=$((changes + 1))
-    if [ "$DRY" = 1 ]; then say "would: $*"; else say "change: $*"; fi
-}
-act() {
-    if [ "$DRY" = 0 ]; then "$@"; fi
-}
-systemctl_t() {
-    if [ -n "$ROOT" ]; then systemctl --root="$ROOT" "$@"; else systemctl "$@"; fi
-}
+# shellcheck source=deploy/steps.sh
+. "$(dirname "$0")/steps.sh"  # say, change, act, systemctl_t
 remove() {
     if [ -e "$ROOT$1" ] || [ -L "$ROOT$1" ]; then
         change "remove $1"

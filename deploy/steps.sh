@@ -1,0 +1,22 @@
+# Shared by install.sh and uninstall.sh (sourced, not run): how a step is said and done.
+# Both scripts set DRY (1 for --dry-run), ROOT (a system image, or empty for this
+# machine) and changes (the count of changes, which a second install must leave at 0).
+# shellcheck shell=bash
+
+say() { printf '%s\n' "$*"; }
+
+# One line per change: "would:" with --dry-run, "change:" otherwise.
+change() {
+    changes=$((changes + 1))
+    if [ "$DRY" = 1 ]; then say "would: $*"; else say "change: $*"; fi
+}
+
+# Run a command that changes the target, unless this is a dry run.
+act() {
+    if [ "$DRY" = 0 ]; then "$@"; fi
+}
+
+# systemctl on the target: this machine, or the image at ROOT
+systemctl_t() {
+    if [ -n "$ROOT" ]; then systemctl --root="$ROOT" "$@"; else systemctl "$@"; fi
+}

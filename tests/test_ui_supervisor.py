@@ -22,21 +22,30 @@ from tests.ui_harness import Xvfb, ui_env
 from ui import supervisor
 from ui.supervisor import UiSupervisor, has_display
 
+# A process can end between listing it and reading its /proc files: the core starts short
+# children of its own (the voice's player, say). Reading a file of a process that is gone
+# raises FileNotFoundError or, mid-exit, ProcessLookupError: both mean "not there".
+GONE = (FileNotFoundError, ProcessLookupError)
+
 
 def alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().split(") ")[1][0] != "Z"  # a zombie has exited
-    except FileNotFoundError:
+    except GONE:
         return False
 
 
 def children(pid: int) -> list[int]:
     out: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except GONE:
+        return out
+    for task in tasks:
         try:
             out += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError):
+        except GONE:
             continue
     return out
 
@@ -44,7 +53,7 @@ def children(pid: int) -> list[int]:
 def is_ui(pid: int) -> bool:
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except FileNotFoundError:
+    except GONE:
         return False
     return b"kiosk.cli" in argv and b"ui" in argv
 

@@ -37,15 +37,9 @@ while [ $# -gt 0 ]; do
         *) echo "unknown option: $1" >&2; usage ;;
     esac
 done
-if [ -n "$ROOT" ]; then
-    [ -d "$ROOT" ] || { echo "--root $ROOT: no such directory" >&2; exit 2; }
-    ROOT=$(cd "$ROOT" && pwd)
-    [ "$ROOT" != / ] || ROOT=""
-fi
-if [ "$DRY" = 0 ] && [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then
-    echo "please run as root: sudo $0" >&2
-    exit 1
-fi
+# shellcheck source=deploy/steps.sh
+. "$(dirname "$0")/steps.sh"  # say, change, act, systemctl_t, check_target
+check_target
 
 src=$(cd "$(dirname "$0")/.." && pwd)
 PREFIX=${PREFIX:-/opt/counter-kiosk}
@@ -61,8 +55,6 @@ units_changed=0
 udev_changed=0
 journald_changed=0
 
-# shellcheck source=deploy/steps.sh
-. "$(dirname "$0")/steps.sh"  # say, change, act, systemctl_t
 
 # Run a program of the target system (its apt, its python) rather than this one's.
 in_root() {

@@ -20,3 +20,17 @@ act() {
 systemctl_t() {
     if [ -n "$ROOT" ]; then systemctl --root="$ROOT" "$@"; else systemctl "$@"; fi
 }
+
+# After the options: ROOT made absolute ("/" means this machine), and root asked for
+# where a real run changes this machine.
+check_target() {
+    if [ -n "$ROOT" ]; then
+        [ -d "$ROOT" ] || { echo "--root $ROOT: no such directory" >&2; exit 2; }
+        ROOT=$(cd "$ROOT" && pwd)
+        [ "$ROOT" != / ] || ROOT=""
+    fi
+    if [ "$DRY" = 0 ] && [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then
+        echo "please run as root: sudo $0" >&2
+        exit 1
+    fi
+}

@@ -28,15 +28,9 @@ while [ $# -gt 0 ]; do
         *) echo "unknown option: $1" >&2; usage ;;
     esac
 done
-if [ -n "$ROOT" ]; then
-    [ -d "$ROOT" ] || { echo "--root $ROOT: no such directory" >&2; exit 2; }
-    ROOT=$(cd "$ROOT" && pwd)
-    [ "$ROOT" != / ] || ROOT=""
-fi
-if [ "$DRY" = 0 ] && [ -z "$ROOT" ] && [ "$(id -u)" -ne 0 ]; then
-    echo "please run as root: sudo $0" >&2
-    exit 1
-fi
+# shellcheck source=deploy/steps.sh
+. "$(dirname "$0")/steps.sh"  # say, change, act, systemctl_t, check_target
+check_target
 
 PREFIX=${PREFIX:-/opt/counter-kiosk}
 UNITS="counter-kiosk-ui.service counter-kiosk.service counter-kiosk-backup.timer
@@ -45,8 +39,6 @@ FILES="/etc/udev/rules.d/99-counter-kiosk.rules
 /etc/systemd/journald.conf.d/counter-kiosk.conf"
 changes=0
 
-# shellcheck source=deploy/steps.sh
-. "$(dirname "$0")/steps.sh"  # say, change, act, systemctl_t
 remove() {
     if [ -e "$ROOT$1" ] || [ -L "$ROOT$1" ]; then
         change "remove $1"

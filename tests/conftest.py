@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,6 +15,9 @@ from kiosk.service import KioskService
 from kiosk.store import Store
 from tests.mosquitto import Broker
 from tests.support import OFFICE, Desk, at, make_config
+
+if TYPE_CHECKING:
+    from tests.kiosk_proc import KioskProcess
 
 
 @pytest.fixture
@@ -102,3 +105,17 @@ def display() -> Iterator[str]:
         yield x.display
     finally:
         x.stop()
+
+
+@pytest.fixture
+def core(tmp_path: Path) -> Iterator[KioskProcess]:
+    """A real ``kiosk run --headless`` behind a UI test (modules that need other settings,
+    a staff PIN say, define their own)."""
+    from tests.kiosk_proc import KioskProcess
+    from tests.ui_harness import core_config
+
+    k = KioskProcess(core_config(tmp_path)).start()
+    try:
+        yield k
+    finally:
+        k.ensure_stopped()

@@ -6,7 +6,6 @@ Screenshots go to artifacts/ui/ (<scenario>-<size>.png).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,15 +19,6 @@ from tests.kiosk_proc import KioskProcess
 from tests.printer_fakes import FakeNetworkPrinter
 from tests.ui_harness import ARTIFACTS, UiRun, core_config
 from ui import theme
-
-
-@pytest.fixture
-def core(tmp_path: Path) -> Iterator[KioskProcess]:
-    k = KioskProcess(core_config(tmp_path)).start()
-    try:
-        yield k
-    finally:
-        k.ensure_stopped()
 
 
 def run(display: str, scenario: str, core: KioskProcess, size: str = "800x480",

@@ -6,7 +6,6 @@ tests/ui_harness.py; screenshots in artifacts/ui/)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -17,15 +16,6 @@ from kiosk.mqtt.topics import Topics
 from tests.kiosk_proc import KioskProcess
 from tests.mosquitto import Broker
 from tests.ui_harness import ARTIFACTS, UiRun, core_config
-
-
-@pytest.fixture
-def core(tmp_path: Path) -> Iterator[KioskProcess]:
-    k = KioskProcess(core_config(tmp_path)).start()
-    try:
-        yield k
-    finally:
-        k.ensure_stopped()
 
 
 @pytest.mark.parametrize("size", ["1920x1080", "1080x1920"])
